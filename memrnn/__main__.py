@@ -1,0 +1,7 @@
+"""``python -m memrnn``: see ``memrnn.cli``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,168 @@
+"""Gradient checking by two-sided finite differences: chapter 3 of the book.
+
+A backward pass is easy to get almost right. These functions compare it with
+the definition of the derivative, one coordinate at a time. They return
+numbers; printing and thresholds are left to the caller.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _checks
+from .losses import MSELoss
+from .rnn import PARAM_NAMES, RNN
+
+__all__ = ["numerical_gradient", "relative_error", "check_loss", "check_rnn",
+           "randomize_weights"]
+
+
+def numerical_gradient(f, x, eps=1e-6) -> np.ndarray:
+    r"""Estimate the gradient of a scalar function by central differences.
+
+    For each coordinate :math:`i`,
+    :math:`\partial f/\partial x_i \approx (f(x + \epsilon e_i) - f(x - \epsilon e_i)) / 2\epsilon`,
+    whose truncation error is :math:`O(\epsilon^2)` where a one-sided
+    difference has :math:`O(\epsilon)`.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x)`` returns a real scalar. It may also ignore its argument and read
+        ``x`` through a closure, for example when ``x`` is a model's weight.
+    x : ndarray of float64
+        The point. It is changed **in place** during the call, one entry at a
+        time, and every entry is restored to its exact original value.
+    eps : float
+        Step size. About 1e-6 balances truncation against round-off in float64.
+
+    Returns
+    -------
+    ndarray, shape of ``x``
+    """
+    eps = _checks.positive_float(eps, "eps")
+    if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(f"x must be a float ndarray (it is perturbed in place), "
+                        f"got {type(x).__name__}")
+    grad = np.empty(x.shape, dtype=np.float64)
+    flat = x.reshape(-1)           # a view for contiguous x, so edits reach f
+    if not np.shares_memory(flat, x):
+        raise ValueError("x must be contiguous so that it can be perturbed in place")
+    for i in range(flat.size):
+        orig = flat[i]
+        flat[i] = orig + eps
+        f_plus = float(f(x))
+        flat[i] = orig - eps
+        f_minus = float(f(x))
+        flat[i] = orig
+        grad.reshape(-1)[i] = (f_plus - f_minus) / (2.0 * eps)
+    return grad
+
+
+def relative_error(analytic, numeric) -> float:
+    r"""Norm-wise relative error :math:`\|a - n\| / (\|a\| + \|n\|)`.
+
+    Why this formula: it does not care which argument is "right" (it is
+    symmetric), it does not depend on the gradient's scale, and it stays in
+    [0, 1]. An element-wise ratio would blow up on entries that are zero in
+    exact arithmetic. It is 0 when both are exactly zero.
+    """
+    a = np.asarray(analytic, dtype=np.float64)
+    n = np.asarray(numeric, dtype=np.float64)
+    if a.shape != n.shape:
+        raise ValueError(f"analytic and numeric gradients differ in shape: {a.shape} vs {n.shape}")
+    denom = np.linalg.norm(a) + np.linalg.norm(n)
+    if denom == 0.0:
+        return 0.0
+    return float(np.linalg.norm(a - n) / denom)
+
+
+def check_loss(batch_size=16, output_size=1, seed=0, eps=1e-6) -> float:
+    """Relative error of ``MSELoss.backward`` against finite differences.
+
+    Draws random predictions and targets from ``seed`` and returns a float;
+    a correct loss gives about 1e-10 or less.
+    """
+    rng = _checks.rng_from(seed)
+    shape = (_checks.positive_int(batch_size, "batch_size"),
+             _checks.positive_int(output_size, "output_size"))
+    y_hat, y = rng.normal(size=shape), rng.normal(size=shape)
+    loss = MSELoss()
+    loss.forward(y_hat, y)
+    analytic = loss.backward()
+    numeric = numerical_gradient(lambda p: MSELoss().forward(p, y), y_hat, eps)
+    return relative_error(analytic, numeric)
+
+
+def randomize_weights(model: RNN, seed=0, scale=0.5) -> None:
+    """Give every parameter of ``model`` random, non-special values.
+
+    At initialisation R is the identity and the biases are zero, so a backward
+    pass that transposes R or drops a bias term can still look right.
+    Random weights of moderate size (``scale``) expose such bugs while keeping
+    tanh out of saturation.
+    """
+    rng = _checks.rng_from(seed)
+    H = model.hidden_size
+    weights = {name: scale * rng.normal(size=getattr(model, name).shape) for name in PARAM_NAMES}
+    weights["R"] = rng.normal(size=(H, H)) * (0.9 / np.sqrt(H))
+    model.set_weights(weights)
+
+
+def check_rnn(seq_length=4, batch_size=3, hidden_size=5, input_size=1, output_size=1,
+              seed=0, eps=1e-6, model=None, include_hidden=True) -> dict:
+    """Check every gradient of the RNN's backward pass through time (chapter 3).
+
+    The scalar function is the MSE between the RNN's output and random
+    targets. Each parameter is perturbed in turn and the loss recomputed by
+    a full forward pass over all time steps.
+
+    Parameters
+    ----------
+    seq_length, batch_size, hidden_size, input_size, output_size : int
+        Size of the problem (T, B, H, in, out).
+    seed : int or Generator
+        Draws the inputs, targets and, with no ``model``, the random weights.
+    eps : float
+        Finite-difference step.
+    model : RNN, optional
+        A float64 model to check as it is. By default a fresh RNN with
+        ``randomize_weights`` applied.
+    include_hidden : bool
+        Also check ``hidden_grads`` (dL/da_t for every t) by perturbing the
+        hidden states through ``RNN.forward(state_offset=...)``.
+
+    Returns
+    -------
+    dict
+        ``{"d_W": err, "d_R": err, "d_bs": err, "d_V": err, "d_by": err}``
+        and, with ``include_hidden``, ``"d_a"``: relative errors as floats.
+    """
+    rng = _checks.rng_from(seed)
+    if model is None:
+        model = RNN(input_size, hidden_size, output_size, seed=rng)
+        randomize_weights(model, seed=rng)
+    if model.dtype != np.float64:
+        raise TypeError(f"gradient checks need a float64 model, got {model.dtype}")
+    T = _checks.positive_int(seq_length, "seq_length")
+    B = _checks.positive_int(batch_size, "batch_size")
+    x = rng.uniform(-1.0, 1.0, size=(T, B, model.input_size))
+    y = rng.normal(size=(B, model.output_size))
+
+    def loss_value(_=None, offset=None):
+        return MSELoss().forward(model.forward(x, state_offset=offset), y)
+
+    loss = MSELoss()
+    loss.forward(model.forward(x), y)
+    grads = {k: v.copy() for k, v in model.backward(loss.backward()).items()}
+    hidden = model.hidden_grads.copy()
+
+    errors = {}
+    for name in PARAM_NAMES:
+        numeric = numerical_gradient(loss_value, getattr(model, name), eps)
+        errors["d_" + name] = relative_error(grads["d_" + name], numeric)
+    if include_hidden:
+        offset = np.zeros((T, B, model.hidden_size))
+        numeric = numerical_gradient(lambda o: loss_value(offset=o), offset, eps)
+        errors["d_a"] = relative_error(hidden, numeric)
+    return errors

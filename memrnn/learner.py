@@ -1,0 +1,186 @@
+"""The training loop: chapter 4 of the book.
+
+A ``Learner`` ties a model, a loss and a data stream together. Each update
+draws a fresh batch, runs forward, backward and one SGD step, and every
+``log_steps`` updates it records the batch loss.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from . import _checks, plots
+
+__all__ = ["Learner", "TrainingDiverged"]
+
+
+class TrainingDiverged(ArithmeticError):
+    """Training produced a NaN or infinite loss, prediction or gradient.
+
+    Attributes
+    ----------
+    step : int
+        Number of updates completed before the failure; the model keeps the
+        weights it had then (the bad update is not applied).
+    lr : float
+        The learning rate in use.
+    what : str
+        Which quantity stopped being finite.
+    """
+
+    def __init__(self, step: int, lr: float, what: str):
+        self.step, self.lr, self.what = step, lr, what
+        super().__init__(f"training diverged at update {step + 1} (lr={lr:g}): {what} is not "
+                         f"finite. Try a smaller learning rate.")
+
+
+class Learner:
+    """Train a model on a data stream with plain SGD (chapter 4).
+
+    Parameters
+    ----------
+    model : RNN
+        Anything with ``forward(x)``, ``backward(d_loss)`` and ``update(lr)``.
+    loss_obj : MSELoss
+        Anything with ``forward(y_hat, y) -> float`` and ``backward()``.
+    data_generator : iterator of (x, y)
+        For example ``generate_samples(1024, 10, seed=0)``. Every update and
+        every prediction draws a fresh batch from it.
+
+    Attributes
+    ----------
+    loss_values : dict int -> float
+        ``loss_values[k]`` is the loss of the model after ``k`` updates, on the
+        batch that update ``k + 1`` then trains on; logged for ``k`` divisible
+        by ``log_steps``. Keys keep growing when ``train`` is called again.
+    step : int
+        Updates done so far.
+    y_hats, y_trues : ndarray or None
+        The last ``make_predictions`` output.
+    """
+
+    def __init__(self, model, loss_obj, data_generator):
+        for obj, name, methods in ((model, "model", ("forward", "backward", "update")),
+                                   (loss_obj, "loss_obj", ("forward", "backward"))):
+            missing = [m for m in methods if not callable(getattr(obj, m, None))]
+            if missing:
+                raise TypeError(f"{name} needs the method(s) {missing}; got {type(obj).__name__}")
+        if not hasattr(data_generator, "__next__"):
+            raise TypeError(f"data_generator must be an iterator of (x, y) batches such as "
+                            f"generate_samples(...), got {type(data_generator).__name__}")
+        self.model = model
+        self.loss_obj = loss_obj
+        self.data_generator = data_generator
+        self.loss_values: dict[int, float] = {}
+        self.step = 0
+        self.y_hats = None
+        self.y_trues = None
+
+    def train(self, iter_steps, lr, log_steps=50, *, progress=True):
+        """Run exactly ``iter_steps`` SGD updates.
+
+        Parameters
+        ----------
+        iter_steps : int
+            Number of updates (forward, backward, update) to perform.
+        lr : float
+            Learning rate of plain SGD.
+        log_steps : int
+            Record the batch loss every ``log_steps`` updates.
+        progress : bool
+            Show a ``tqdm.auto`` progress bar with the current loss.
+
+        Returns
+        -------
+        dict
+            ``self.loss_values``.
+
+        Raises
+        ------
+        TrainingDiverged
+            As soon as a prediction, the loss or a gradient is NaN or infinite.
+            Nothing non-finite is logged and the bad update is not applied.
+        """
+        iter_steps = _checks.positive_int(iter_steps, "iter_steps")
+        lr = _checks.positive_float(lr, "lr")
+        log_steps = _checks.positive_int(log_steps, "log_steps")
+        # The bar is advanced by hand, once per update: iterating over it as
+        # well as calling update() would count every step twice.
+        with tqdm(total=iter_steps, disable=not progress, desc="training", unit="update",
+                  leave=True, dynamic_ncols=True) as bar:
+            for _ in range(iter_steps):
+                loss = self._sgd_step(lr)
+                if self.step % log_steps == 0:
+                    self.loss_values[self.step] = loss
+                    bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
+                self.step += 1
+                bar.update(1)
+        return self.loss_values
+
+    def _sgd_step(self, lr: float) -> float:
+        x, y = next(self.data_generator)
+        model = self.model
+        # Overflow is detected below and reported as divergence, so NumPy's
+        # own warnings would only be noise.
+        with np.errstate(over="ignore", invalid="ignore"):
+            y_hat = model.forward(x)
+            if not np.all(np.isfinite(y_hat)):
+                raise TrainingDiverged(self.step, lr, "the prediction")
+            loss = self.loss_obj.forward(y_hat, y)
+            if not np.isfinite(loss):
+                raise TrainingDiverged(self.step, lr, "the loss")
+            grads = model.backward(self.loss_obj.backward())
+            if not all(np.all(np.isfinite(g)) for g in grads.values()):
+                raise TrainingDiverged(self.step, lr, "the gradient")
+            model.update(lr)
+        return loss
+
+    def make_predictions(self, n_batches=1, data_generator=None):
+        """Predict on ``n_batches`` fresh batches and store the result.
+
+        Parameters
+        ----------
+        n_batches : int
+        data_generator : iterator of (x, y), optional
+            A held-out stream; by default the learner's own, whose batches
+            are fresh too since every draw is new.
+
+        Returns
+        -------
+        y_hats, y_trues : ndarray, shape (n_batches * B, out)
+            Also stored as ``self.y_hats`` and ``self.y_trues``.
+        """
+        n_batches = _checks.positive_int(n_batches, "n_batches")
+        stream = self.data_generator if data_generator is None else data_generator
+        y_hats, y_trues = [], []
+        for _ in range(n_batches):
+            x, y = next(stream)
+            y_hats.append(self.model.forward(x))
+            y_trues.append(np.asarray(y))
+        self.y_hats, self.y_trues = np.concatenate(y_hats), np.concatenate(y_trues)
+        return self.y_hats, self.y_trues
+
+    def evaluate(self, n_batches=10, data_generator=None) -> float:
+        """Mean squared error over ``n_batches`` fresh batches (no training).
+
+        Uses ``make_predictions``, so the predictions are stored as well.
+        Returns ``inf`` if the model predicts a non-finite value.
+        """
+        y_hats, y_trues = self.make_predictions(n_batches, data_generator)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mse = float(np.mean((y_hats - y_trues) ** 2))
+        return mse if np.isfinite(mse) else float("inf")
+
+    def plot_loss(self, ax=None, **kwargs):
+        """Plot ``loss_values`` on a log scale with the 1/3 level; returns the Axes."""
+        return plots.plot_loss_curve(self.loss_values, ax=ax, **kwargs)
+
+    def scatter_plot(self, ax=None, **kwargs):
+        """Scatter stored predictions against targets; returns the Axes.
+
+        Makes predictions on one fresh batch first if there are none yet.
+        """
+        if self.y_hats is None:
+            self.make_predictions(1)
+        return plots.plot_predictions(self.y_trues, self.y_hats, ax=ax, **kwargs)
