@@ -15,6 +15,7 @@ def _atomic(path, write, mode: str) -> Path:
     # rename within one file system, which POSIX makes atomic.
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp's 0600 would outlive the rename
         with os.fdopen(fd, mode) as fh:
             write(fh)
             fh.flush()
@@ -27,6 +28,12 @@ def _atomic(path, write, mode: str) -> Path:
             pass
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_json(path, obj) -> Path:

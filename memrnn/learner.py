@@ -7,7 +7,10 @@ draws a fresh batch, runs forward, backward and one SGD step, and every
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from . import _checks, plots
@@ -77,7 +80,7 @@ class Learner:
         self.y_hats = None
         self.y_trues = None
 
-    def train(self, iter_steps, lr, log_steps=50, *, progress=True):
+    def train(self, iter_steps, lr, log_steps=50, *, progress=True, blas_threads=1):
         """Run exactly ``iter_steps`` SGD updates.
 
         Parameters
@@ -90,6 +93,11 @@ class Learner:
             Record the batch loss every ``log_steps`` updates.
         progress : bool
             Show a ``tqdm.auto`` progress bar with the current loss.
+        blas_threads : int or None
+            Threads the BLAS library may use while training. The matrix
+            products of a small RNN are too small to share between cores: at
+            hidden size 10 a second thread makes each step slower. ``None``
+            leaves the setting alone.
 
         Returns
         -------
@@ -105,10 +113,12 @@ class Learner:
         iter_steps = _checks.positive_int(iter_steps, "iter_steps")
         lr = _checks.positive_float(lr, "lr")
         log_steps = _checks.positive_int(log_steps, "log_steps")
+        limit = (contextlib.nullcontext() if blas_threads is None else
+                 threadpool_limits(_checks.positive_int(blas_threads, "blas_threads"), "blas"))
         # The bar is advanced by hand, once per update: iterating over it as
         # well as calling update() would count every step twice.
-        with tqdm(total=iter_steps, disable=not progress, desc="training", unit="update",
-                  leave=True, dynamic_ncols=True) as bar:
+        with limit, tqdm(total=iter_steps, disable=not progress, desc="training",
+                         unit="update", leave=True, dynamic_ncols=True) as bar:
             for _ in range(iter_steps):
                 loss = self._sgd_step(lr)
                 if self.step % log_steps == 0:

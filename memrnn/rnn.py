@@ -14,6 +14,7 @@ hidden states ``A[t]`` hold ``a_t`` (``A[0]`` is ``a_0 = 0``).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -24,6 +25,40 @@ __all__ = ["RNN", "PARAM_NAMES"]
 
 #: Parameter names, in the order ``set_weights`` accepts them as a sequence.
 PARAM_NAMES = ("W", "R", "bs", "V", "by")
+
+
+def _tanh(s, out):
+    r"""Write tanh(s) into ``out`` (which may be ``s`` itself).
+
+    float64 uses the identity :math:`\tanh s = 1 - 2/(e^{2s} + 1)`: on CPUs
+    without AVX-512, NumPy's float64 ``tanh`` is a scalar loop about twice as
+    slow as its ``exp``, and the identity agrees with ``np.tanh`` to within
+    about 2e-16 (absolute). For large s, exp overflows to inf and the formula
+    still gives exactly 1. float32 uses ``np.tanh``, which is vectorised.
+    """
+    if out.dtype != np.float64:
+        return np.tanh(s, out=out)
+    np.multiply(s, 2.0, out=out)
+    np.exp(out, out=out)
+    out += 1.0
+    np.divide(2.0, out, out=out)
+    return np.subtract(1.0, out, out=out)
+
+
+def _refcount(obj) -> int:
+    return sys.getrefcount(obj) if hasattr(sys, "getrefcount") else 1 << 30
+
+
+class _Holder:
+    arr = None
+
+
+_holder = _Holder()
+_holder.arr = np.empty(0)
+#: The reference count of an array held by one attribute and nothing else,
+#: measured with the very expression ``RNN._result`` uses.
+_UNSHARED_REFS = _refcount(getattr(_holder, "arr"))
+del _holder
 
 
 class RNN:
@@ -60,7 +95,8 @@ class RNN:
         dL/da_t of the last ``backward``; ``hidden_grads[t - 1]`` belongs to
         ``a_t``. Chapter 6 plots its norm against t.
     preactivation_grads : ndarray (T, B, H)
-        dL/ds_t, from which ``per_step_grads`` builds each step's contribution.
+        dL/ds_t, computed on request; ``per_step_grads`` builds each step's
+        contribution to dW, dR and dbs from it.
     """
 
     def __init__(self, input_size, hidden_size, output_size, seed=None, dtype=np.float64):
@@ -84,9 +120,9 @@ class RNN:
         self.A = None
         self.grads = None
         self.hidden_grads = None
-        self.preactivation_grads = None
         self._offset_used = False
         self._grads_pending = False
+        self._buffers = {}
 
     def __repr__(self):
         return (f"RNN(input_size={self.input_size}, hidden_size={self.hidden_size}, "
@@ -110,7 +146,7 @@ class RNN:
         y_hat : ndarray, shape (B, out)
         """
         x = self._check_input(x)
-        T, B, _ = x.shape
+        T, B, n_in = x.shape
         H = self.hidden_size
         if state_offset is not None:
             state_offset = _checks.real_array(state_offset, "state_offset", ndim=3)
@@ -118,15 +154,25 @@ class RNN:
                 raise ValueError(f"state_offset must have shape (T, B, H) = {(T, B, H)}, "
                                  f"got {state_offset.shape}")
 
-        A = np.empty((T + 1, B, H), dtype=self.dtype)
+        # The three terms of s_t are one product: with z_t = [a_{t-1}, x_t, 1]
+        # and M = [R; W; b_s^T] stacked row-wise, z_t M = a_{t-1} R + x_t W + b_s.
+        # One small matrix product per step instead of three.
+        M = np.concatenate([self.R, self.W, self.bs.T])    # (H + in + 1, H)
+        z = self._scratch("z", (B, H + n_in + 1))
+        z[:, :H] = 0.0                                     # a_0 = 0
+        z[:, H + n_in] = 1.0
+        A = self._result("A", (T + 1, B, H))               # A[t] = a_t
         A[0] = 0.0
-        # The input term does not depend on the recurrence: one matrix product
-        # for all T steps instead of T small ones.
-        S_in = x @ self.W + self.bs.T
-        for t in range(1, T + 1):
-            np.tanh(S_in[t - 1] + A[t - 1] @ self.R, out=A[t])
-            if state_offset is not None:
-                A[t] += state_offset[t - 1]
+        s = self._scratch("s", (B, H))
+        with np.errstate(over="ignore"):                   # see _tanh: exp may overflow to inf
+            for t in range(1, T + 1):
+                z[:, H:H + n_in] = x[t - 1]
+                np.matmul(z, M, out=s)                     # s_t
+                _tanh(s, out=s)                            # a_t = tanh(s_t)
+                if state_offset is not None:
+                    s += state_offset[t - 1]
+                A[t] = s
+                z[:, :H] = s
 
         self.x, self.A = x, A
         self._offset_used = state_offset is not None
@@ -156,35 +202,52 @@ class RNN:
         if self._offset_used:
             raise RuntimeError("RNN.backward() after a forward pass with state_offset: "
                                "its tanh derivatives are not those of the model")
-        T, B, H = self.A.shape[0] - 1, self.A.shape[1], self.hidden_size
+        A = self.A
+        T, B, H = A.shape[0] - 1, A.shape[1], self.hidden_size
+        n_in = self.input_size
         dy = _checks.real_array(d_loss, "d_loss", ndim=2).astype(self.dtype, copy=False)
         if dy.shape != (B, self.output_size):
             raise ValueError(f"d_loss must have shape (B, out) = {(B, self.output_size)} "
                              f"like the last forward's output, got {dy.shape}")
 
-        A = self.A
         d_V = A[T].T @ dy
         d_by = dy.sum(axis=0)[:, None]
 
-        dtanh = 1.0 - A[1:] ** 2               # tanh'(s_t) = 1 - a_t^2, all t at once
-        d_a = np.empty((T, B, H), dtype=self.dtype)
-        d_s = np.empty((T, B, H), dtype=self.dtype)
-        g = dy @ self.V.T                      # dL/da_T
+        d_a = self._result("hidden_grads", (T, B, H))  # d_a[t-1] = dL/da_t
+        d_s = self._scratch("d_s", (B, H))             # dL/ds_t of the current step
+        dtanh = self._scratch("dtanh", (B, H))
+        z = self._scratch("z", (B, H + n_in + 1))      # z_t = [a_{t-1}, x_t, 1], as in forward
+        z[:, H + n_in] = 1.0
+        d_M = np.zeros((H + n_in + 1, H), dtype=self.dtype)
+        d_a[T - 1] = dy @ self.V.T
         for t in range(T, 0, -1):
-            d_a[t - 1] = g
-            d_s[t - 1] = g * dtanh[t - 1]      # dL/ds_t
-            g = d_s[t - 1] @ self.R.T          # dL/da_{t-1}, through s_t = ... + a_{t-1} R
+            np.multiply(A[t], A[t], out=dtanh)
+            np.subtract(1.0, dtanh, out=dtanh)         # tanh'(s_t) = 1 - a_t^2
+            np.multiply(d_a[t - 1], dtanh, out=d_s)    # dL/ds_t
+            if t > 1:                                  # s_t = ... + a_{t-1} R
+                np.matmul(d_s, self.R.T, out=d_a[t - 2])
+            z[:, :H] = A[t - 1]
+            z[:, H:H + n_in] = self.x[t - 1]
+            d_M += z.T @ d_s                           # step t's term of [dR; dW; db_s^T]
+        d_R = np.ascontiguousarray(d_M[:H])
+        d_W = np.ascontiguousarray(d_M[H:H + n_in])
+        d_bs = np.ascontiguousarray(d_M[H + n_in:].T)
 
-        # Sums over time as single products over the stacked (T*B) rows.
-        d_s_rows = d_s.reshape(T * B, H)
-        d_W = self.x.reshape(T * B, self.input_size).T @ d_s_rows
-        d_R = A[:-1].reshape(T * B, H).T @ d_s_rows
-        d_bs = d_s_rows.sum(axis=0)[:, None]
-
-        self.hidden_grads, self.preactivation_grads = d_a, d_s
+        self.hidden_grads = d_a
         self.grads = {"d_W": d_W, "d_R": d_R, "d_bs": d_bs, "d_V": d_V, "d_by": d_by}
         self._grads_pending = True
         return self.grads
+
+    @property
+    def preactivation_grads(self):
+        """dL/ds_t for every t, shape (T, B, H), from the last ``backward``.
+
+        Computed on request as ``hidden_grads * (1 - a_t^2)``, which is what
+        ``backward`` uses step by step without storing it.
+        """
+        if self.hidden_grads is None:
+            return None
+        return self.hidden_grads * (1.0 - self.A[1:] ** 2)
 
     def per_step_grads(self) -> dict:
         """Each time step's contribution to the recurrent gradients (chapter 6).
@@ -197,9 +260,9 @@ class RNN:
             ``a_{t-1}^T delta_t`` and ``sum_b delta_t`` with ``delta_t = dL/ds_t``.
             Summed over the first axis they give ``grads``.
         """
-        if self.preactivation_grads is None:
-            raise RuntimeError("per_step_grads() needs a backward() pass first")
         d_s = self.preactivation_grads
+        if d_s is None:
+            raise RuntimeError("per_step_grads() needs a backward() pass first")
         return {
             "d_W": np.einsum("tbi,tbh->tih", self.x, d_s),
             "d_R": np.einsum("tbi,tbh->tih", self.A[:-1], d_s),
@@ -271,6 +334,26 @@ class RNN:
             raise RuntimeError("grad_norm() needs a backward() pass first")
         return float(np.sqrt(sum(float(np.sum(g.astype(np.float64) ** 2))
                                  for g in self.grads.values())))
+
+    def _scratch(self, name: str, shape) -> np.ndarray:
+        """A work array kept between calls and never handed out."""
+        buf = self._buffers.get(name)
+        if buf is None or buf.shape != shape:
+            buf = self._buffers[name] = np.empty(shape, dtype=self.dtype)
+        return buf
+
+    def _result(self, attr: str, shape) -> np.ndarray:
+        """An array for a result the model hands out as ``self.<attr>``.
+
+        Touching freshly allocated memory costs about as much as the arithmetic
+        at these sizes, so the previous call's array is overwritten, but only
+        if nothing outside the model refers to it any more: an array that a
+        caller kept, or a view of it, never changes behind their back.
+        """
+        if _refcount(getattr(self, attr)) <= _UNSHARED_REFS and getattr(self, attr).shape == shape:
+            return getattr(self, attr)
+        setattr(self, attr, None)
+        return np.empty(shape, dtype=self.dtype)
 
     def _check_input(self, x) -> np.ndarray:
         x = _checks.real_array(x, "x")

@@ -1,0 +1,1 @@
+"""Benchmarks for memrnn (not part of the test command): see benchmarks/README.md."""
