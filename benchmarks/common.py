@@ -138,7 +138,7 @@ def machine_info(threads: int) -> dict:
         "cpu": cpu, "cores": os.cpu_count(), "python": sys.version.split()[0],
         "numpy": np.__version__, "memrnn": memrnn.__version__, "torch": torch_version,
         "threads": threads,
-        "blas": [{k: lib.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
+        "blas_default": [{k: lib.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
                  for lib in threadpool_info() if lib["user_api"] == "blas"],
         "command": " ".join([os.path.basename(sys.executable), "-m"] + sys.argv),
     }

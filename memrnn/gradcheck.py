@@ -18,7 +18,7 @@ __all__ = ["numerical_gradient", "relative_error", "check_loss", "check_rnn",
 
 
 def numerical_gradient(f, x, eps=1e-6) -> np.ndarray:
-    r"""Estimate the gradient of a scalar function by central differences.
+    r"""Estimate the gradient of a scalar function by central differences (chapter 3).
 
     For each coordinate :math:`i`,
     :math:`\partial f/\partial x_i \approx (f(x + \epsilon e_i) - f(x - \epsilon e_i)) / 2\epsilon`,
@@ -60,7 +60,7 @@ def numerical_gradient(f, x, eps=1e-6) -> np.ndarray:
 
 
 def relative_error(analytic, numeric) -> float:
-    r"""Norm-wise relative error :math:`\|a - n\| / (\|a\| + \|n\|)`.
+    r"""Norm-wise relative error :math:`\|a - n\| / (\|a\| + \|n\|)` (chapter 3).
 
     Why this formula: it does not care which argument is "right" (it is
     symmetric), it does not depend on the gradient's scale, and it stays in
@@ -78,7 +78,7 @@ def relative_error(analytic, numeric) -> float:
 
 
 def check_loss(batch_size=16, output_size=1, seed=0, eps=1e-6) -> float:
-    """Relative error of ``MSELoss.backward`` against finite differences.
+    """Relative error of ``MSELoss.backward`` against finite differences (chapter 3).
 
     Draws random predictions and targets from ``seed`` and returns a float;
     a correct loss gives about 1e-10 or less.
@@ -95,7 +95,7 @@ def check_loss(batch_size=16, output_size=1, seed=0, eps=1e-6) -> float:
 
 
 def randomize_weights(model: RNN, seed=0, scale=0.5) -> None:
-    """Give every parameter of ``model`` random, non-special values.
+    """Give every parameter of ``model`` random, non-special values (chapter 3).
 
     At initialisation R is the identity and the biases are zero, so a backward
     pass that transposes R or drops a bias term can still look right.

@@ -19,7 +19,7 @@ __all__ = ["Learner", "TrainingDiverged"]
 
 
 class TrainingDiverged(ArithmeticError):
-    """Training produced a NaN or infinite loss, prediction or gradient.
+    """Training produced a NaN or infinite loss, prediction or gradient (chapter 4).
 
     Attributes
     ----------

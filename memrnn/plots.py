@@ -67,7 +67,7 @@ def plot_loss_curve(loss_values, ax=None, label="training loss", color=None, tri
 
 
 def plot_predictions(y_true, y_hat, ax=None, max_points=3000, seed=0):
-    """Scatter predictions against targets, with y = x and the trivial level.
+    """Scatter predictions against targets, with y = x and the trivial level (chapter 4).
 
     Parameters
     ----------
