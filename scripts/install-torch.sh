@@ -8,14 +8,13 @@ cd "$(dirname "$0")/.."
 
 [ "${MEMRNN_TORCH:-1}" = 0 ] && { echo "==> MEMRNN_TORCH=0: not installing PyTorch"; exit 0; }
 .venv/bin/python -c 'import torch' 2>/dev/null && exit 0
-probe=$(mktemp -d)
-if .venv/bin/python -m pip download --quiet --disable-pip-version-check --no-deps \
-        --no-index -d "$probe" 'torch==2.13.0' >/dev/null 2>&1; then
-    echo "==> installing the local PyTorch 2.13.0 CPU wheel"
+# First the wheel alone, from local files only: fails at once where there is none.
+if .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps \
+        --no-index 'torch==2.13.0' >/dev/null 2>&1; then
+    echo "==> installed the local PyTorch 2.13.0 CPU wheel; now its dependencies"
     .venv/bin/python -m pip install --quiet --disable-pip-version-check 'torch==2.13.0' \
-        || echo "==> PyTorch install failed: its tests and benchmarks will be skipped"
+        || echo "==> PyTorch's dependencies failed to install: its tests and benchmarks will be skipped"
 else
     echo "==> no local PyTorch wheel: its tests and benchmarks will be skipped"
 fi
-rm -rf "$probe"
 exit 0
