@@ -14,10 +14,12 @@ from .losses import MSELoss
 from .rnn import PARAM_NAMES, RNN
 
 __all__ = ["numerical_gradient", "relative_error", "check_loss", "check_rnn",
-           "randomize_weights"]
+           "randomize_weights", "eps_sweep"]
+
+_SCHEMES = ("central", "forward")
 
 
-def numerical_gradient(f, x, eps=1e-6) -> np.ndarray:
+def numerical_gradient(f, x, eps=1e-6, scheme="central") -> np.ndarray:
     r"""Estimate the gradient of a scalar function by central differences (chapter 3).
 
     For each coordinate :math:`i`,
@@ -35,12 +37,17 @@ def numerical_gradient(f, x, eps=1e-6) -> np.ndarray:
         time, and every entry is restored to its exact original value.
     eps : float
         Step size. About 1e-6 balances truncation against round-off in float64.
+    scheme : {"central", "forward"}
+        ``"central"`` (the default, two-sided) or ``"forward"``, the one-sided
+        :math:`(f(x + \epsilon e_i) - f(x)) / \epsilon`, kept for comparison.
 
     Returns
     -------
     ndarray, shape of ``x``
     """
     eps = _checks.positive_float(eps, "eps")
+    if scheme not in _SCHEMES:
+        raise ValueError(f"scheme must be one of {_SCHEMES}, got {scheme!r}")
     if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
         raise TypeError(f"x must be a float ndarray (it is perturbed in place), "
                         f"got {type(x).__name__}")
@@ -48,14 +55,20 @@ def numerical_gradient(f, x, eps=1e-6) -> np.ndarray:
     flat = x.reshape(-1)           # a view for contiguous x, so edits reach f
     if not np.shares_memory(flat, x):
         raise ValueError("x must be contiguous so that it can be perturbed in place")
+    central = scheme == "central"
+    f_0 = None if central else float(f(x))
     for i in range(flat.size):
         orig = flat[i]
         flat[i] = orig + eps
         f_plus = float(f(x))
-        flat[i] = orig - eps
-        f_minus = float(f(x))
+        if central:
+            flat[i] = orig - eps
+            f_minus = float(f(x))
         flat[i] = orig
-        grad.reshape(-1)[i] = (f_plus - f_minus) / (2.0 * eps)
+        if central:
+            grad.reshape(-1)[i] = (f_plus - f_minus) / (2.0 * eps)
+        else:
+            grad.reshape(-1)[i] = (f_plus - f_0) / eps
     return grad
 
 
@@ -166,3 +179,57 @@ def check_rnn(seq_length=4, batch_size=3, hidden_size=5, input_size=1, output_si
         numeric = numerical_gradient(lambda o: loss_value(offset=o), offset, eps)
         errors["d_a"] = relative_error(hidden, numeric)
     return errors
+
+
+def eps_sweep(eps_values, seq_length=4, batch_size=3, hidden_size=5, seed=0) -> dict:
+    """Relative error of finite differences against the exact gradient, per step size (chapter 3).
+
+    The function is the RNN's loss as a function of all of ``W``, ``R`` and
+    ``V`` at random weights (``randomize_weights``); the reference is the
+    analytic backward pass, itself verified by the tests against an
+    independent complex-step oracle. Large steps suffer from truncation,
+    tiny steps from round-off in the two loss values being subtracted.
+
+    Parameters
+    ----------
+    eps_values : sequence of float
+        Step sizes to try, each > 0.
+    seq_length, batch_size, hidden_size : int
+        Size of the small problem (T, B, H).
+    seed : int or Generator
+        Draws the weights, inputs and targets.
+
+    Returns
+    -------
+    dict
+        ``{"eps": ndarray, "central": ndarray, "forward": ndarray}``: for each
+        step size, the relative error (``relative_error``) of the two-sided
+        and of the one-sided estimate.
+    """
+    eps = np.asarray([_checks.positive_float(e, "eps") for e in eps_values], dtype=np.float64)
+    if eps.size == 0:
+        raise ValueError("eps_values is empty: give at least one step size")
+    rng = _checks.rng_from(seed)
+    model = RNN(1, _checks.positive_int(hidden_size, "hidden_size"), 1, seed=rng)
+    randomize_weights(model, seed=rng)
+    T = _checks.positive_int(seq_length, "seq_length")
+    B = _checks.positive_int(batch_size, "batch_size")
+    x = rng.uniform(-1.0, 1.0, size=(T, B, 1))
+    y = rng.uniform(-1.0, 1.0, size=(B, 1))
+
+    loss = MSELoss()
+    loss.forward(model.forward(x), y)
+    grads = model.backward(loss.backward())
+    names = ("W", "R", "V")
+    analytic = np.concatenate([grads["d_" + n].ravel() for n in names])
+
+    def loss_value(_):
+        return MSELoss().forward(model.forward(x), y)
+
+    out = {"eps": eps, "central": np.empty(eps.size), "forward": np.empty(eps.size)}
+    for j, e in enumerate(eps):
+        for scheme in ("central", "forward"):
+            numeric = np.concatenate([numerical_gradient(loss_value, getattr(model, n), e, scheme)
+                                      .ravel() for n in names])
+            out[scheme][j] = relative_error(analytic, numeric)
+    return out

@@ -8,14 +8,31 @@ draws a fresh batch, runs forward, backward and one SGD step, and every
 from __future__ import annotations
 
 import contextlib
+import warnings
 
 import numpy as np
 from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
 
 from . import _checks, plots
 
 __all__ = ["Learner", "TrainingDiverged"]
+
+
+def _progress_bar():
+    """Return ``tqdm.auto.tqdm``, imported on first use.
+
+    In a Jupyter kernel without ipywidgets, importing ``tqdm.auto`` warns
+    (TqdmWarning, on stderr) and falls back to the text bar. Importing it here
+    rather than with memrnn keeps that warning out of every notebook that
+    never shows a bar, and the fallback is exactly what such a notebook can
+    display, so the warning is silenced.
+    """
+    from tqdm import TqdmWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TqdmWarning)
+        from tqdm.auto import tqdm
+    return tqdm
 
 
 class TrainingDiverged(ArithmeticError):
@@ -117,7 +134,7 @@ class Learner:
                  threadpool_limits(_checks.positive_int(blas_threads, "blas_threads"), "blas"))
         # The bar is advanced by hand, once per update: iterating over it as
         # well as calling update() would count every step twice.
-        with limit, tqdm(total=iter_steps, disable=not progress, desc="training",
+        with limit, _progress_bar()(total=iter_steps, disable=not progress, desc="training",
                          unit="update", leave=True, dynamic_ncols=True) as bar:
             for _ in range(iter_steps):
                 loss = self._sgd_step(lr)

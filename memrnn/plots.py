@@ -1,4 +1,4 @@
-"""Figures shared by the learner, the command line and the book (chapter 4).
+"""The book's figures, shared with the learner and the command line (chapters 1-4).
 
 Every function takes an optional matplotlib ``ax`` (a new figure is made when
 it is ``None``) and returns that ``Axes``; ``ax.figure`` is the figure. Series
@@ -12,7 +12,8 @@ import numpy as np
 
 from .data import TRIVIAL_MSE
 
-__all__ = ["PALETTE", "plot_loss_curve", "plot_predictions"]
+__all__ = ["PALETTE", "plot_sequences", "plot_constant_predictor", "plot_eps_sweep",
+           "plot_loss_curve", "plot_predictions"]
 
 #: Okabe & Ito's colour-blind-safe palette, used across the book.
 PALETTE = {
@@ -109,4 +110,124 @@ def plot_predictions(y_true, y_hat, ax=None, max_points=3000, seed=0):
     ax.set_ylabel("prediction $\\hat y$")
     ax.grid(True, alpha=0.3)
     ax.legend(loc="upper left", frameon=False, fontsize="small")
+    return ax
+
+
+_SERIES = (("blue", "o", "-"), ("orange", "s", "--"), ("green", "^", "-."),
+           ("vermillion", "D", ":"), ("purple", "v", "-"), ("sky", "P", "--"))
+
+
+def plot_sequences(x, y, n_show=3, ax=None):
+    """Draw a few input sequences and mark the target each one asks for (chapter 1).
+
+    Parameters
+    ----------
+    x : array_like, shape (T, B, 1)
+        A batch from ``generate_samples``.
+    y : array_like, shape (B, 1)
+        Its targets.
+    n_show : int
+        How many of the ``B`` sequences to draw (at most 6, to stay readable).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+        Time step t = 1..T on the x axis; after the last step, a large marker
+        at the height of the target, joined to the first element by a dotted line.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if x.ndim != 3 or x.shape[2] != 1:
+        raise ValueError(f"x must have shape (T, B, 1), got {x.shape}")
+    T, B = x.shape[:2]
+    if y.shape != (B, 1):
+        raise ValueError(f"y must have shape ({B}, 1) to match x, got {y.shape}")
+    if not isinstance(n_show, (int, np.integer)) or not 1 <= n_show <= min(B, len(_SERIES)):
+        raise ValueError(f"n_show must be an int from 1 to {min(B, len(_SERIES))}, got {n_show!r}")
+    ax = _axes(ax, figsize=(7.0, 3.8))
+    t = np.arange(1, T + 1)
+    for j in range(n_show):
+        colour, marker, style = _SERIES[j]
+        c = PALETTE[colour]
+        ax.plot(t, x[:, j, 0], color=c, ls=style, marker=marker, ms=4, lw=1.2,
+                label=f"sequence {j + 1}")
+        ax.plot([1, T + 1], [x[0, j, 0], y[j, 0]], color=c, ls=":", lw=0.8)
+        ax.plot([T + 1], [y[j, 0]], color=c, marker=marker, ms=11, mfc="white", mew=2, ls="none")
+    ax.axvline(T + 0.5, color=PALETTE["black"], lw=0.8)
+    ax.set_xticks(list(t) + [T + 1], [str(k) for k in t] + ["target"])
+    ax.set_xlim(0.5, T + 1.5)
+    ax.set_ylim(-1.15, 1.15)
+    ax.set_xlabel("time step $t$")
+    ax.set_ylabel("input $x_t$ / target $y$")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="lower left", frameon=False, fontsize="small", ncols=min(n_show, 3))
+    return ax
+
+
+def plot_constant_predictor(c, mse, ax=None):
+    """Measured MSE of always answering ``c``, against the exact 1/3 + c^2 (chapter 2).
+
+    Parameters
+    ----------
+    c : array_like, shape (K,)
+        The constant predictions tried.
+    mse : array_like, shape (K,)
+        The MSE measured for each on sampled targets.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    c = np.asarray(c, dtype=float).reshape(-1)
+    mse = np.asarray(mse, dtype=float).reshape(-1)
+    if c.shape != mse.shape or c.size == 0:
+        raise ValueError(f"c and mse must be non-empty and of equal length, got {c.size} and {mse.size}")
+    if not (np.all(np.isfinite(c)) and np.all(np.isfinite(mse))):
+        raise ValueError("c or mse holds NaN or infinity")
+    ax = _axes(ax, figsize=(5.5, 3.8))
+    grid = np.linspace(min(c.min(), -1.0), max(c.max(), 1.0), 201)
+    ax.plot(grid, TRIVIAL_MSE + grid ** 2, color=PALETTE["blue"], ls="-", lw=1.5,
+            label="exact: $1/3 + c^2$")
+    ax.plot(c, mse, color=PALETTE["vermillion"], marker="o", ls="none", ms=5,
+            label="measured on sampled targets")
+    ax.axhline(TRIVIAL_MSE, color=PALETTE["black"], ls="--", lw=1, label="1/3")
+    ax.set_xlabel("constant prediction $c$")
+    ax.set_ylabel("mean squared error")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper center", frameon=False)
+    return ax
+
+
+def plot_eps_sweep(sweep, ax=None):
+    """Finite-difference error against step size, both schemes, log-log (chapter 3).
+
+    Parameters
+    ----------
+    sweep : dict
+        The output of ``memrnn.gradcheck.eps_sweep``: arrays ``"eps"``,
+        ``"central"`` and ``"forward"``.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    try:
+        eps, central, forward = (np.asarray(sweep[k], dtype=float) for k in ("eps", "central", "forward"))
+    except (KeyError, TypeError):
+        raise TypeError("sweep must be the dict returned by memrnn.gradcheck.eps_sweep, "
+                        "with keys 'eps', 'central' and 'forward'") from None
+    if not (eps.shape == central.shape == forward.shape) or eps.ndim != 1 or eps.size == 0:
+        raise ValueError("sweep['eps'], ['central'] and ['forward'] must be 1-D arrays of one length")
+    ax = _axes(ax, figsize=(6.0, 4.2))
+    ax.loglog(eps, forward, color=PALETTE["orange"], marker="s", ls="--", ms=4,
+              label="one-sided $(f(x+\\epsilon)-f(x))/\\epsilon$")
+    ax.loglog(eps, central, color=PALETTE["blue"], marker="o", ls="-", ms=4,
+              label="two-sided $(f(x+\\epsilon)-f(x-\\epsilon))/2\\epsilon$")
+    ax.set_xlabel("step size $\\epsilon$")
+    ax.set_ylabel("relative error of the gradient")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(loc="upper center", frameon=False, fontsize="small")
     return ax

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/setup.sh test
+bash scripts/setup.sh test,book   # the book's tools: tests/test_book.py builds it
 bash scripts/install-torch.sh      # optional oracle; the test using it skips without it
 
 echo "==> running the tests"

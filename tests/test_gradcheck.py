@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from memrnn import gradcheck
 from memrnn.gradcheck import numerical_gradient, relative_error
 
 
@@ -47,3 +48,46 @@ def test_relative_error_properties():
     assert relative_error(a, a + 1e-9) == pytest.approx(relative_error(a + 1e-9, a))
     with pytest.raises(ValueError, match="shape"):
         relative_error(np.zeros(2), np.zeros(3))
+
+
+def test_forward_scheme_is_first_order_and_central_second_order():
+    # f(x) = exp(x) at x = 0: f' = 1, f'' = 1, f''' = 1, so the forward error is
+    # about eps/2 and the central error about eps^2/6.
+    def f(x):
+        return float(np.exp(x[0]))
+
+    for eps in (1e-2, 1e-3):
+        fwd = gradcheck.numerical_gradient(f, np.zeros(1), eps, scheme="forward")[0]
+        cen = gradcheck.numerical_gradient(f, np.zeros(1), eps, scheme="central")[0]
+        assert fwd - 1 == pytest.approx(eps / 2, rel=0.02)
+        assert cen - 1 == pytest.approx(eps**2 / 6, rel=0.02)
+
+
+def test_unknown_scheme_is_refused():
+    with pytest.raises(ValueError, match="scheme"):
+        gradcheck.numerical_gradient(lambda x: 0.0, np.zeros(2), 1e-6, scheme="backward")
+
+
+def test_eps_sweep_shows_truncation_and_round_off():
+    eps = np.logspace(-12, -1, 12)
+    sweep = gradcheck.eps_sweep(eps, seed=0)
+    assert set(sweep) == {"eps", "central", "forward"}
+    np.testing.assert_array_equal(sweep["eps"], eps)
+    central, forward = sweep["central"], sweep["forward"]
+    best = int(np.argmin(central))
+    # The minimum lies inside the range: truncation on the right, round-off on the left.
+    assert 0 < best < eps.size - 1
+    assert central[best] < 1e-9
+    # In the truncation regime the two-sided estimate is far better than the one-sided one.
+    big = eps >= 1e-4
+    assert np.all(central[big] < forward[big] / 10)
+    # Reproducible for a fixed seed.
+    again = gradcheck.eps_sweep(eps, seed=0)
+    np.testing.assert_array_equal(again["central"], central)
+
+
+def test_eps_sweep_rejects_bad_steps():
+    with pytest.raises(ValueError, match="eps"):
+        gradcheck.eps_sweep([1e-6, -1e-6])
+    with pytest.raises(ValueError, match="empty"):
+        gradcheck.eps_sweep([])

@@ -1,0 +1,54 @@
+"""Offer each executed chapter as an ``.ipynb`` in the theme's download menu.
+
+sphinx-book-theme lists an ``.ipynb`` download only when the page context
+holds ``ipynb_source``, and it fills that in for MyST-markdown notebooks only
+when launch buttons (Binder, Colab) are configured. This book has no launch
+service, so this extension does that one step itself: it copies the notebook
+that myst-nb executed during the build (``<build>/jupyter_execute/<page>.ipynb``)
+next to the page sources and points the theme's button at it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from sphinx.errors import ExtensionError
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+
+
+def _add_ipynb_download(app, pagename, templatename, context, doctree):
+    if doctree is None or "kernelspec" not in app.env.metadata.get(pagename, {}):
+        return  # not a notebook page: nothing was executed
+    executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
+    if not executed.is_file():
+        raise ExtensionError(f"notebook_download: no executed notebook for {pagename!r} "
+                             f"at {executed}; is execute_notebooks off?")
+    _warn_about_stderr(executed, pagename)
+    target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(executed, target)
+    context["ipynb_source"] = f"{pagename}.ipynb"
+
+
+def _warn_about_stderr(executed: Path, pagename: str) -> None:
+    # myst-nb checks stderr only in the outputs it renders, so a warning
+    # printed by a hidden (remove-cell) cell would pass unseen. The download
+    # holds every cell; with -W this warning fails the build.
+    cells = json.loads(executed.read_text(encoding="utf-8"))["cells"]
+    for index, cell in enumerate(cells):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                text = "".join(out.get("text", "")).strip().splitlines()
+                logger.warning("%s: code cell %d wrote to stderr: %s", pagename, index,
+                               text[0] if text else "(empty)", location=pagename)
+
+
+def setup(app):
+    # Priority 500 runs before the theme's add_header_buttons (501), which
+    # reads ipynb_source.
+    app.connect("html-page-context", _add_ipynb_download, priority=500)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
