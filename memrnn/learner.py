@@ -76,6 +76,11 @@ class Learner:
         by ``log_steps``. Keys keep growing when ``train`` is called again.
     step : int
         Updates done so far.
+    grad_norms : list of float
+        The total gradient norm (all parameters, before any clipping) of
+        every update, in order (chapter 6).
+    clipped : int
+        How many updates were clipped (``train(clip=...)``).
     y_hats, y_trues : ndarray or None
         The last ``make_predictions`` output.
     """
@@ -93,11 +98,14 @@ class Learner:
         self.loss_obj = loss_obj
         self.data_generator = data_generator
         self.loss_values: dict[int, float] = {}
+        self.grad_norms: list[float] = []
+        self.clipped = 0
         self.step = 0
         self.y_hats = None
         self.y_trues = None
 
-    def train(self, iter_steps, lr, log_steps=50, *, progress=True, blas_threads=1):
+    def train(self, iter_steps, lr, log_steps=50, *, progress=True, blas_threads=1, clip=None,
+              callback=None):
         """Run exactly ``iter_steps`` SGD updates.
 
         Parameters
@@ -115,6 +123,16 @@ class Learner:
             products of a small RNN are too small to share between cores: at
             hidden size 10 a second thread makes each step slower. ``None``
             leaves the setting alone.
+        clip : float or None
+            Gradient-norm clipping (chapter 6): when the total norm
+            :math:`\\|g\\|` of all gradients exceeds ``clip``, every gradient is
+            scaled by ``clip / \\|g\\|`` before the update, which keeps its
+            direction and caps its length. ``None`` (default) never clips.
+        callback : callable or None
+            Called as ``callback(learner)`` after every update. At that point
+            ``learner.model`` still holds that update's forward and backward
+            pass (``A``, ``hidden_grads``), and ``learner.step`` counts the
+            update. Chapter 6's ``vanishing.Monitor`` is such a callback.
 
         Returns
         -------
@@ -130,6 +148,10 @@ class Learner:
         iter_steps = _checks.positive_int(iter_steps, "iter_steps")
         lr = _checks.positive_float(lr, "lr")
         log_steps = _checks.positive_int(log_steps, "log_steps")
+        if clip is not None:
+            clip = _checks.positive_float(clip, "clip")
+        if callback is not None and not callable(callback):
+            raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
         limit = (contextlib.nullcontext() if blas_threads is None else
                  threadpool_limits(_checks.positive_int(blas_threads, "blas_threads"), "blas"))
         # The bar is advanced by hand, once per update: iterating over it as
@@ -137,15 +159,17 @@ class Learner:
         with limit, _progress_bar()(total=iter_steps, disable=not progress, desc="training",
                          unit="update", leave=True, dynamic_ncols=True) as bar:
             for _ in range(iter_steps):
-                loss = self._sgd_step(lr)
+                loss = self._sgd_step(lr, clip)
                 if self.step % log_steps == 0:
                     self.loss_values[self.step] = loss
                     bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
                 self.step += 1
                 bar.update(1)
+                if callback is not None:
+                    callback(self)
         return self.loss_values
 
-    def _sgd_step(self, lr: float) -> float:
+    def _sgd_step(self, lr: float, clip=None) -> float:
         x, y = next(self.data_generator)
         model = self.model
         # Overflow is detected below and reported as divergence, so NumPy's
@@ -158,8 +182,15 @@ class Learner:
             if not np.isfinite(loss):
                 raise TrainingDiverged(self.step, lr, "the loss")
             grads = model.backward(self.loss_obj.backward())
-            if not all(np.all(np.isfinite(g)) for g in grads.values()):
+            norm = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads.values())))
+            if not np.isfinite(norm):
                 raise TrainingDiverged(self.step, lr, "the gradient")
+            if clip is not None and norm > clip:
+                # In place: update() applies the model's own gradient arrays.
+                for g in grads.values():
+                    g *= clip / norm
+                self.clipped += 1
+            self.grad_norms.append(norm)
             model.update(lr)
         return loss
 

@@ -151,3 +151,55 @@ def test_bad_constructor_arguments():
         Learner(RNN(1, 3, 1, seed=0), MSELoss(), [1, 2, 3])
     with pytest.raises(TypeError, match="loss_obj"):
         Learner(RNN(1, 3, 1, seed=0), object(), generate_samples(2, 2))
+
+
+# ------------------------------------------------------- clipping and callbacks
+def _small_learner(seed=0, T=5):
+    model = RNN(1, 6, 1, seed=seed)
+    return Learner(model, MSELoss(), generate_samples(64, T, seed=seed + 1))
+
+
+def test_grad_norms_are_recorded_for_every_update():
+    learner = _small_learner()
+    seen = []
+    learner.train(7, lr=0.05, progress=False,
+                  callback=lambda lr_: seen.append((lr_.step, lr_.model.grad_norm())))
+    assert len(learner.grad_norms) == 7
+    # At callback time the model still holds that update's gradients.
+    assert [s for s, _ in seen] == list(range(1, 8))
+    np.testing.assert_allclose(learner.grad_norms, [g for _, g in seen], rtol=1e-12)
+
+
+def test_clipping_caps_the_step_length_and_keeps_the_direction():
+    clipped, free = _small_learner(), _small_learner()
+    before = clipped.model.get_weights()
+    clipped.train(1, lr=0.1, progress=False, clip=1e-3)
+    free.train(1, lr=0.1, progress=False)
+    after = clipped.model.get_weights()
+    delta = {k: after[k] - before[k] for k in before}
+    free_delta = {k: free.model.get_weights()[k] - before[k] for k in before}
+    length = np.sqrt(sum(np.sum(d**2) for d in delta.values()))
+    assert clipped.grad_norms[0] > 1e-3 and clipped.clipped == 1
+    assert length == pytest.approx(0.1 * 1e-3, rel=1e-10)
+    # Same direction: the clipped step is the free step scaled down.
+    scale = 1e-3 / free.grad_norms[0]
+    for k in delta:
+        np.testing.assert_allclose(delta[k], scale * free_delta[k], rtol=1e-8, atol=1e-15)
+
+
+def test_a_clip_above_every_norm_changes_nothing():
+    a, b = _small_learner(), _small_learner()
+    a.train(20, lr=0.05, progress=False)
+    b.train(20, lr=0.05, progress=False, clip=1e9)
+    assert b.clipped == 0
+    for k, w in a.model.get_weights().items():
+        np.testing.assert_array_equal(w, b.model.get_weights()[k])
+
+
+def test_bad_clip_and_callback_are_refused():
+    learner = _small_learner()
+    with pytest.raises(ValueError, match="clip"):
+        learner.train(1, lr=0.1, clip=0.0, progress=False)
+    with pytest.raises(TypeError, match="callback"):
+        learner.train(1, lr=0.1, callback="print", progress=False)
+    assert learner.step == 0
