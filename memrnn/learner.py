@@ -81,6 +81,8 @@ class Learner:
         every update, in order (chapter 6).
     clipped : int
         How many updates were clipped (``train(clip=...)``).
+    last_loss : float or None
+        The batch loss of the latest update.
     y_hats, y_trues : ndarray or None
         The last ``make_predictions`` output.
     """
@@ -99,6 +101,7 @@ class Learner:
         self.data_generator = data_generator
         self.loss_values: dict[int, float] = {}
         self.grad_norms: list[float] = []
+        self.last_loss = None
         self.clipped = 0
         self.step = 0
         self.y_hats = None
@@ -129,10 +132,13 @@ class Learner:
             scaled by ``clip / \\|g\\|`` before the update, which keeps its
             direction and caps its length. ``None`` (default) never clips.
         callback : callable or None
-            Called as ``callback(learner)`` after every update. At that point
-            ``learner.model`` still holds that update's forward and backward
-            pass (``A``, ``hidden_grads``), and ``learner.step`` counts the
-            update. Chapter 6's ``vanishing.Monitor`` is such a callback.
+            Called as ``callback(learner)`` at every update, after the
+            backward pass and before the weights change. Everything it can see
+            then belongs to one state of the model, the one after
+            ``learner.step`` updates: its weights, its forward and backward
+            pass (``A``, ``hidden_grads``, ``grads`` before any clipping),
+            ``learner.last_loss`` and ``learner.grad_norms[-1]``. Chapter 6's
+            ``vanishing.Monitor`` is such a callback.
 
         Returns
         -------
@@ -159,17 +165,15 @@ class Learner:
         with limit, _progress_bar()(total=iter_steps, disable=not progress, desc="training",
                          unit="update", leave=True, dynamic_ncols=True) as bar:
             for _ in range(iter_steps):
-                loss = self._sgd_step(lr, clip)
+                loss = self._sgd_step(lr, clip, callback)
                 if self.step % log_steps == 0:
                     self.loss_values[self.step] = loss
                     bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
                 self.step += 1
                 bar.update(1)
-                if callback is not None:
-                    callback(self)
         return self.loss_values
 
-    def _sgd_step(self, lr: float, clip=None) -> float:
+    def _sgd_step(self, lr: float, clip=None, callback=None) -> float:
         x, y = next(self.data_generator)
         model = self.model
         # Overflow is detected below and reported as divergence, so NumPy's
@@ -185,12 +189,15 @@ class Learner:
             norm = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads.values())))
             if not np.isfinite(norm):
                 raise TrainingDiverged(self.step, lr, "the gradient")
+            self.grad_norms.append(norm)
+            self.last_loss = loss
+            if callback is not None:
+                callback(self)
             if clip is not None and norm > clip:
                 # In place: update() applies the model's own gradient arrays.
                 for g in grads.values():
                     g *= clip / norm
                 self.clipped += 1
-            self.grad_norms.append(norm)
             model.update(lr)
         return loss
 

@@ -165,8 +165,8 @@ def test_grad_norms_are_recorded_for_every_update():
     learner.train(7, lr=0.05, progress=False,
                   callback=lambda lr_: seen.append((lr_.step, lr_.model.grad_norm())))
     assert len(learner.grad_norms) == 7
-    # At callback time the model still holds that update's gradients.
-    assert [s for s, _ in seen] == list(range(1, 8))
+    # The callback sees each state before its update: step counts the updates done.
+    assert [s for s, _ in seen] == list(range(0, 7))
     np.testing.assert_allclose(learner.grad_norms, [g for _, g in seen], rtol=1e-12)
 
 

@@ -1,0 +1,191 @@
+r"""Seeing the vanishing gradient: diagnostics of backpropagation through time (chapter 6).
+
+Everything here reads what ``RNN.forward`` and ``RNN.backward`` recorded
+(``A``, ``hidden_grads``, ``per_step_grads()``), so it shows the gradients
+the model actually trained with.
+
+In row-vector convention a change ``da_{k-1}`` of the hidden state moves the
+next one by ``da_k = da_{k-1} R D_k`` with ``D_k = diag(1 - a_k^2)``, so
+
+.. math::
+
+    \frac{\partial a_T}{\partial a_t} \;\hat=\; P_t = \prod_{k=t+1}^{T} R D_k ,
+    \qquad \frac{\partial L}{\partial a_t} = \frac{\partial L}{\partial a_T} P_t^\top ,
+
+and ``||P_t|| <= prod_k ||R|| max_j (1 - a_{k,j}^2)`` (Pascanu, Mikolov and
+Bengio, 2013). With R = I the bound is the product of the tanh slopes alone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _checks
+
+__all__ = ["hidden_grad_norms", "step_contributions", "jacobian_products",
+           "jacobian_bound", "Monitor"]
+
+
+def _needs_backward(model):
+    if getattr(model, "hidden_grads", None) is None or getattr(model, "A", None) is None:
+        raise RuntimeError("run model.forward(x) and model.backward(d_loss) first: "
+                           "the diagnostics read what they recorded")
+
+
+def hidden_grad_norms(model) -> np.ndarray:
+    """Norm of dL/da_t for every time step t = 1..T (chapter 6).
+
+    Returns
+    -------
+    ndarray, shape (T,)
+        Entry ``t - 1`` is the Frobenius norm, over the batch and the hidden
+        units, of the gradient of the loss with respect to ``a_t``. A norm,
+        not a mean of signed entries, which would cancel.
+    """
+    _needs_backward(model)
+    g = model.hidden_grads
+    return np.sqrt(np.einsum("tbh,tbh->t", g, g, dtype=np.float64))
+
+
+def step_contributions(model) -> dict:
+    """Size of each time step's term in the recurrent gradients (chapter 6).
+
+    ``dR = sum_t a_{t-1}^T delta_t``; this is the Frobenius norm of each term,
+    and the same for ``dW`` and ``dbs``.
+
+    Returns
+    -------
+    dict of ndarray, shape (T,)
+        ``"d_R"``, ``"d_W"`` and ``"d_bs"``; entry ``t - 1`` belongs to step t.
+        Early steps are where the memory of the first element must be learned.
+    """
+    _needs_backward(model)
+    per = model.per_step_grads()
+    return {k: np.linalg.norm(v.reshape(v.shape[0], -1).astype(np.float64), axis=1)
+            for k, v in per.items()}
+
+
+def jacobian_products(model, n_seq=None, products=False):
+    """Singular values of ``P_t = da_T/da_t`` for every t and sequence (chapter 6).
+
+    Parameters
+    ----------
+    model : RNN
+        After a ``forward`` pass.
+    n_seq : int or None
+        Use the first ``n_seq`` sequences of the batch (all by default).
+    products : bool
+        Also return the products themselves.
+
+    Returns
+    -------
+    sv : ndarray, shape (T, n_seq, H)
+        ``sv[t - 1, b]`` are the singular values of the product
+        ``R D_{t+1} ... R D_T`` for sequence b, largest first. For t = T the
+        product is empty (the identity), so they are all 1. The largest one
+        is the most that any change of ``a_t`` can be amplified by the time it
+        reaches ``a_T``.
+    P : ndarray, shape (T, n_seq, H, H)
+        Only with ``products=True``: ``P[t - 1, b]`` is ``da_T/da_t`` for
+        sequence b, so that ``hidden_grads[t - 1, b] = hidden_grads[T - 1, b] @ P[t - 1, b].T``.
+    """
+    if getattr(model, "A", None) is None:
+        raise RuntimeError("run model.forward(x) first")
+    A = model.A
+    T, B, H = A.shape[0] - 1, A.shape[1], A.shape[2]
+    n = B if n_seq is None else min(_checks.positive_int(n_seq, "n_seq"), B)
+    R = model.R.astype(np.float64)
+    P = np.broadcast_to(np.eye(H), (n, H, H)).copy()     # P_T = I
+    sv = np.empty((T, n, H))
+    sv[T - 1] = 1.0
+    kept = np.empty((T, n, H, H)) if products else None
+    if products:
+        kept[T - 1] = P
+    for t in range(T - 1, 0, -1):                        # P_t = R D_{t+1} P_{t+1}
+        d = 1.0 - A[t + 1, :n].astype(np.float64) ** 2   # (n, H): diagonal of D_{t+1}
+        P = np.einsum("ij,bj,bjk->bik", R, d, P)
+        sv[t - 1] = np.linalg.svd(P, compute_uv=False)
+        if products:
+            kept[t - 1] = P
+    return (sv, kept) if products else sv
+
+
+def jacobian_bound(model, n_seq=None) -> np.ndarray:
+    """Pascanu et al.'s bound on ``||da_T/da_t||`` for every t and sequence (chapter 6).
+
+    ``prod_{k=t+1}^{T} ||R||_2 * max_j (1 - a_{k,j}^2)``: the spectral norm of R
+    times the largest tanh slope at each step. Returns shape (T, n_seq).
+    """
+    if getattr(model, "A", None) is None:
+        raise RuntimeError("run model.forward(x) first")
+    A = model.A
+    T, B = A.shape[0] - 1, A.shape[1]
+    n = B if n_seq is None else min(_checks.positive_int(n_seq, "n_seq"), B)
+    r_norm = float(np.linalg.norm(model.R.astype(np.float64), 2))
+    gamma = (1.0 - A[2:, :n].astype(np.float64) ** 2).max(axis=2)     # (T-1, n): steps 2..T
+    factors = r_norm * gamma
+    bound = np.ones((T, n))
+    # bound[t-1] = prod over k = t+1..T, i.e. factors[t-1:] (factors[k-2] is step k).
+    bound[:T - 1] = np.cumprod(factors[::-1], axis=0)[::-1]
+    return bound
+
+
+class Monitor:
+    """Record how a run trains, update by update; a ``Learner.train`` callback (chapter 6).
+
+    Parameters
+    ----------
+    every : int
+        Take a snapshot every ``every`` updates (the gradient norm is kept for
+        every update anyway, in ``Learner.grad_norms``).
+
+    Attributes
+    ----------
+    steps : list of int
+        Update counts of the snapshots.
+    losses : list of float
+        The batch loss of the update each snapshot was taken at.
+    hidden_norms : list of ndarray (T,)
+        ``hidden_grad_norms`` at each snapshot: rows of the (training step,
+        time step) heatmap.
+    r_norm, r_radius : list of float
+        Largest singular value and spectral radius (largest |eigenvalue|) of R.
+    mean_slope : list of float
+        Mean tanh slope ``1 - a^2`` over all steps, sequences and units; near 0
+        means saturated units.
+    saturated : list of float
+        Share of hidden activations with ``|a| > 0.99``.
+
+    Examples
+    --------
+    >>> monitor = Monitor(every=50)
+    >>> learner.train(5000, lr=1e-2, callback=monitor)   # doctest: +SKIP
+    """
+
+    def __init__(self, every=50):
+        self.every = _checks.positive_int(every, "every")
+        self.steps, self.losses, self.hidden_norms = [], [], []
+        self.r_norm, self.r_radius, self.mean_slope, self.saturated = [], [], [], []
+        self.grad_norm = []
+
+    def __call__(self, learner):
+        step = learner.step             # updates done before the one about to be applied
+        if step % self.every:
+            return
+        model = learner.model
+        A = model.A[1:]
+        R = model.R.astype(np.float64)
+        self.steps.append(step)
+        self.losses.append(float(learner.last_loss))
+        self.hidden_norms.append(hidden_grad_norms(model))
+        self.r_norm.append(float(np.linalg.norm(R, 2)))
+        self.r_radius.append(float(np.max(np.abs(np.linalg.eigvals(R)))))
+        self.mean_slope.append(float(np.mean(1.0 - A.astype(np.float64) ** 2)))
+        self.saturated.append(float(np.mean(np.abs(A) > 0.99)))
+        self.grad_norm.append(float(learner.grad_norms[-1]))
+
+    def heatmap(self) -> np.ndarray:
+        """The snapshots' ``hidden_grad_norms`` as one array, shape (snapshots, T)."""
+        if not self.hidden_norms:
+            raise RuntimeError("the monitor has no snapshots yet: pass it to Learner.train")
+        return np.vstack(self.hidden_norms)

@@ -1,0 +1,238 @@
+"""The sequence-length sweep: determinism, resuming, refusing, judging."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from memrnn import TRIVIAL_MSE, sweep
+from memrnn.sweep import SweepSettings, run_sweep
+
+ROOT = Path(__file__).resolve().parents[1]
+SMOKE = sweep.PROFILES["smoke"]
+
+
+def _results(res):
+    """A sweep's results without the wall times, which are measurements, not results."""
+    return [{k: v for k, v in r.items() if k != "wall_time"} for r in res.runs]
+
+
+# --------------------------------------------------------------- information
+def test_bits_and_mse_are_inverse_and_anchored():
+    assert sweep.mse_for_bits(0) == pytest.approx(TRIVIAL_MSE)
+    assert sweep.mse_for_bits(1) == pytest.approx(1 / 12)       # the sign alone
+    assert sweep.mse_for_bits(2) == pytest.approx(1 / 48)
+    for b in (0.25, 1.0, 3.5):
+        assert sweep.bits_remembered(sweep.mse_for_bits(b)) == pytest.approx(b)
+    # No information at or above 1/3; a diverged (infinite) MSE carries none either.
+    assert sweep.bits_remembered(0.5) == 0.0
+    assert sweep.bits_remembered(np.inf) == 0.0
+    np.testing.assert_allclose(sweep.bits_remembered([1 / 3, 1 / 12]), [0.0, 1.0])
+
+
+def test_mse_for_bits_matches_a_quantised_memory():
+    # Simulate remembering b bits: keep the cell of x among 2^b equal cells, answer its midpoint.
+    x = np.random.default_rng(0).uniform(-1, 1, 400_000)
+    for b in (1, 2, 3):
+        cells = 2**b
+        idx = np.minimum(((x + 1) / 2 * cells).astype(int), cells - 1)
+        mid = -1 + (idx + 0.5) * 2 / cells
+        assert np.mean((x - mid) ** 2) == pytest.approx(sweep.mse_for_bits(b), rel=0.01)
+
+
+def test_wilson_interval():
+    lo, hi = sweep.wilson_interval(5, 10)
+    assert lo < 0.5 < hi and 0 < lo and hi < 1
+    assert sweep.wilson_interval(0, 5)[0] == 0.0 and sweep.wilson_interval(0, 5)[1] > 0.3
+    assert sweep.wilson_interval(5, 5)[1] == 1.0 and sweep.wilson_interval(5, 5)[0] < 0.7
+    # More runs, narrower interval.
+    assert np.diff(sweep.wilson_interval(50, 100)) < np.diff(sweep.wilson_interval(5, 10))
+
+
+# ------------------------------------------------------------------ settings
+@pytest.mark.parametrize("changes, match", [
+    ({"lengths": 5}, "sequence"),
+    ({"lengths": ()}, "empty"),
+    ({"lengths": (5, 5)}, "duplicates"),
+    ({"lengths": (0, 5)}, "length"),
+    ({"repeats": 0}, "repeats"),
+    ({"lr": -1.0}, "lr"),
+    ({"dtype": "float16"}, "dtype"),
+    ({"clip": 0.0}, "clip"),
+    ({"threshold_bits": 0}, "threshold_bits"),
+    ({"reliable": 1.5}, "reliable"),
+    ({"seed": -1}, "seed"),
+])
+def test_bad_settings_are_refused(changes, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        SMOKE.replace(**changes)
+
+
+def test_unknown_profile_and_executor_are_refused():
+    with pytest.raises(ValueError, match="profile"):
+        run_sweep("huge", progress=False)
+    with pytest.raises(TypeError, match="Executor"):
+        run_sweep(SMOKE, executor=object(), progress=False)
+
+
+def test_threshold_in_bits():
+    assert SMOKE.replace(threshold_bits=1).threshold_mse == pytest.approx(1 / 12)
+    assert SMOKE.replace(threshold_bits=0.5).threshold_mse == pytest.approx(TRIVIAL_MSE / 2)
+
+
+# --------------------------------------------------------------- determinism
+@pytest.fixture(scope="module")
+def serial():
+    return run_sweep(SMOKE, jobs=1, progress=False)
+
+
+def test_a_run_depends_only_on_its_own_seed(serial):
+    alone = sweep.run_one(SMOKE.training(), 4, 1)
+    in_sweep = next(r for r in serial.runs if (r["length"], r["repeat"]) == (4, 1))
+    assert {k: v for k, v in alone.items() if k != "wall_time"} == \
+           {k: v for k, v in in_sweep.items() if k not in ("wall_time", "success")}
+    other = sweep.run_one(SMOKE.training(), 4, 0)
+    assert other["losses"] != alone["losses"]
+    assert alone["seed"] == [SMOKE.seed, 4, 1]
+
+
+def test_two_worker_processes_give_bitwise_the_same_results(serial):
+    parallel = run_sweep(SMOKE, jobs=2, progress=False)
+    assert _results(parallel) == _results(serial)
+    assert parallel.computed == len(serial.runs) == 4
+
+
+def test_a_dask_cluster_gives_bitwise_the_same_results(serial):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        on_dask = run_sweep(SMOKE, executor=client.get_executor(), progress=False)
+        # The runs really went to the cluster's worker processes.
+        assert len(client.scheduler_info()["workers"]) == 2
+    assert _results(on_dask) == _results(serial)
+
+
+def test_summary_and_reliable_length(serial):
+    rows = serial.summary()
+    assert [r["length"] for r in rows] == [2, 4]
+    for row in rows:
+        runs = serial.by_length()[row["length"]]
+        assert row["runs"] == 2
+        assert row["successes"] == sum(r["eval_mse"] <= 1 / 12 for r in runs)
+        assert row["median_mse"] == pytest.approx(np.median([r["eval_mse"] for r in runs]))
+        assert row["rate_low"] <= row["success_rate"] <= row["rate_high"]
+    table = serial.summary_table()
+    assert table.count("\n") == 4 and "| 2 | 2 |" in table
+
+
+def test_largest_reliable_length_needs_every_shorter_length():
+    def fake(length, repeat, mse):
+        return {"length": length, "repeat": repeat, "eval_mse": mse, "diverged": False}
+    runs = [fake(5, r, 0.01) for r in range(5)] + \
+           [fake(10, r, 0.01 if r < 3 else 0.3) for r in range(5)] + \
+           [fake(20, r, 0.01) for r in range(5)]
+    res = sweep.SweepResult(SMOKE.replace(lengths=(5, 10, 20), repeats=5), runs)
+    # 10 succeeds in 3 of 5 runs (60 % < 80 %), so 20 does not count although it succeeded.
+    assert res.largest_reliable_length() == 5
+    assert sweep.SweepResult(res.settings.replace(reliable=0.6), runs).largest_reliable_length() == 20
+
+
+# ---------------------------------------------------------- files and resume
+def test_results_file_is_written_and_resumed_without_recomputing(tmp_path, serial):
+    first = run_sweep(SMOKE, out=tmp_path, jobs=1, progress=False)
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["format"] == sweep.FORMAT and len(data["runs"]) == 4
+    assert _results(first) == _results(serial)
+    again = run_sweep(SMOKE, out=tmp_path, jobs=1, progress=False)
+    assert again.computed == 0
+    assert [r["wall_time"] for r in again.runs] == [r["wall_time"] for r in first.runs]
+    # More repeats: only the new ones are trained.
+    more = run_sweep(SMOKE.replace(repeats=3), out=tmp_path, jobs=1, progress=False)
+    assert more.computed == 2 and len(more.runs) == 6
+    # The threshold only judges; changing it is not a different experiment.
+    judged = run_sweep(SMOKE.replace(threshold_bits=0.1), out=tmp_path, jobs=1, progress=False)
+    assert judged.computed == 0 and all(r["success"] for r in judged.runs)
+
+
+@pytest.mark.parametrize("change", [{"steps": 41}, {"lr": 0.02}, {"seed": 1}, {"hidden": 5},
+                                    {"dtype": "float32"}, {"clip": 1.0}])
+def test_a_results_file_from_other_settings_is_refused(tmp_path, change):
+    run_sweep(SMOKE.replace(lengths=(2,), repeats=1), out=tmp_path, jobs=1, progress=False)
+    before = (tmp_path / "results.json").read_text()
+    key = next(iter(change))
+    with pytest.raises(ValueError, match=f"different settings: {key}"):
+        run_sweep(SMOKE.replace(lengths=(2,), repeats=1, **change), out=tmp_path, jobs=1,
+                  progress=False)
+    assert (tmp_path / "results.json").read_text() == before
+
+
+def test_a_foreign_file_is_refused(tmp_path):
+    (tmp_path / "results.json").write_text('{"hello": 1}')
+    with pytest.raises(ValueError, match="not a memrnn sweep results file"):
+        run_sweep(SMOKE, out=tmp_path, jobs=1, progress=False)
+    (tmp_path / "results.json").write_text("{broken")
+    with pytest.raises(ValueError, match="invalid JSON"):
+        run_sweep(SMOKE, out=tmp_path, jobs=1, progress=False)
+
+
+_KILLABLE = SweepSettings(lengths=(3, 5, 7), repeats=3, steps=1500, batch=128, eval_batches=2)
+
+
+def test_a_killed_sweep_loses_only_the_runs_in_flight(tmp_path):
+    script = (
+        "import sys\n"
+        "from memrnn import sweep\n"
+        "if __name__ == '__main__':\n"
+        f"    sweep.run_sweep(sweep.SweepSettings(**{_KILLABLE.as_dict()!r}), out=sys.argv[1],\n"
+        "                    jobs=1, progress=False)\n")
+    results = tmp_path / "results.json"
+    proc = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if results.exists() and len(json.loads(results.read_text())["runs"]) >= 3:
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, "the sweep finished before it could be killed"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    # The file is whole (atomic writes) and holds the finished runs only.
+    kept = json.loads(results.read_text())["runs"]
+    total = len(_KILLABLE.lengths) * _KILLABLE.repeats
+    assert 3 <= len(kept) < total
+    assert not [p for p in os.listdir(tmp_path) if p != "results.json"], "a temporary file was left"
+
+    resumed = run_sweep(_KILLABLE, out=tmp_path, jobs=1, progress=False)
+    assert resumed.computed == total - len(kept)
+    # The finished runs were kept as they were, not recomputed (same wall time) ...
+    by_key = {(r["length"], r["repeat"]): r for r in resumed.runs}
+    for r in kept:
+        assert by_key[(r["length"], r["repeat"])]["wall_time"] == r["wall_time"]
+    # ... and the whole equals an uninterrupted sweep.
+    fresh = run_sweep(_KILLABLE, jobs=2, progress=False)
+    assert _results(resumed) == _results(fresh)
+
+
+# ---------------------------------------------------------------- divergence
+def test_diverged_runs_are_recorded_as_such(tmp_path):
+    wild = SMOKE.replace(lengths=(4,), repeats=2, lr=50.0, steps=200)
+    res = run_sweep(wild, out=tmp_path, jobs=1, progress=False)
+    assert all(r["diverged"] and r["eval_mse"] is None and not r["success"] for r in res.runs)
+    assert all(isinstance(r["diverged_at"], int) for r in res.runs)
+    assert all(np.isfinite(r["losses"]).all() for r in res.runs)
+    text = (tmp_path / "results.json").read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    row = res.summary()[0]
+    assert row["diverged"] == 2 and row["successes"] == 0 and row["median_mse"] is None
