@@ -42,6 +42,11 @@ def write_json(path, obj) -> Path:
     return _atomic(path, lambda fh: fh.write(text), "w")
 
 
+def write_text(path, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically."""
+    return _atomic(path, lambda fh: fh.write(text), "w")
+
+
 def save_figure(fig, path, dpi=120) -> Path:
     """Save a matplotlib figure as PNG to ``path`` atomically."""
     return _atomic(path, lambda fh: fig.savefig(fh, format="png", dpi=dpi), "wb")

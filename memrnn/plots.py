@@ -1,4 +1,4 @@
-"""The book's figures, shared with the learner and the command line (chapters 1-4).
+"""The book's figures, shared with the learner and the command line (chapters 1-6).
 
 Every function takes an optional matplotlib ``ax`` (a new figure is made when
 it is ``None``) and returns that ``Axes``; ``ax.figure`` is the figure. Series
@@ -13,7 +13,9 @@ import numpy as np
 from .data import TRIVIAL_MSE
 
 __all__ = ["PALETTE", "plot_sequences", "plot_constant_predictor", "plot_eps_sweep",
-           "plot_loss_curve", "plot_predictions"]
+           "plot_loss_curve", "plot_predictions", "plot_sweep_mse", "plot_success_rate",
+           "plot_sweep_curves", "plot_grad_norms_over_time", "plot_jacobian_decay",
+           "plot_gradient_heatmap", "plot_training_series"]
 
 #: Okabe & Ito's colour-blind-safe palette, used across the book.
 PALETTE = {
@@ -231,3 +233,278 @@ def plot_eps_sweep(sweep, ax=None):
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(loc="upper center", frameon=False, fontsize="small")
     return ax
+
+
+# ------------------------------------------------------------ chapter 5: sweep
+def _bits_axis(ax):
+    """A right-hand axis that reads an MSE as bits remembered, log4(1 / (3 MSE))."""
+    def to_bits(mse):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return 0.5 * np.log2(TRIVIAL_MSE / np.asarray(mse, dtype=float))
+
+    def to_mse(bits):
+        with np.errstate(over="ignore"):
+            return TRIVIAL_MSE / 4.0 ** np.asarray(bits, dtype=float)
+
+    sec = ax.secondary_yaxis("right", functions=(to_bits, to_mse))
+    sec.set_ylabel("bits of $x_1$ remembered")
+    return sec
+
+
+def plot_sweep_mse(result, ax=None, diverged_at=0.7):
+    """Evaluation MSE against sequence length: every run, the median and quartiles (chapter 5).
+
+    Parameters
+    ----------
+    result : memrnn.sweep.SweepResult
+    ax : matplotlib Axes, optional
+    diverged_at : float
+        Height (MSE) at which diverged runs are marked with a cross; they have
+        no MSE and are never drawn as one.
+
+    Returns
+    -------
+    matplotlib Axes
+        Log-scaled MSE, with the trivial 1/3, the success threshold, and a
+        right-hand axis in bits remembered.
+    """
+    rows = result.summary()
+    if not rows:
+        raise ValueError("the sweep has no runs to plot")
+    lengths = [r["length"] for r in rows]
+    spacing = np.min(np.diff(lengths)) if len(lengths) > 1 else 1.0
+    ax = _axes(ax, figsize=(7.0, 4.5))
+    reps = max(r["runs"] for r in rows)
+    first_run = first_div = True
+    for length, runs in result.by_length().items():
+        for r in runs:
+            dx = 0.3 * spacing * ((r["repeat"] + 0.5) / reps - 0.5)    # deterministic jitter
+            if r["diverged"]:
+                ax.plot(length + dx, diverged_at, ls="none", marker="x", ms=7, mew=1.5,
+                        color=PALETTE["vermillion"],
+                        label="diverged run" if first_div else "_nolegend_")
+                first_div = False
+            else:
+                ax.plot(length + dx, r["eval_mse"], ls="none", marker="o", ms=4, alpha=0.45,
+                        color=PALETTE["sky"], label="one run" if first_run else "_nolegend_")
+                first_run = False
+    have = [r for r in rows if r["median_mse"] is not None]
+    med = np.array([r["median_mse"] for r in have])
+    err = np.array([[r["median_mse"] - r["q25_mse"] for r in have],
+                    [r["q75_mse"] - r["median_mse"] for r in have]])
+    ax.errorbar([r["length"] for r in have], med, yerr=err, color=PALETTE["blue"], marker="s",
+                ms=6, lw=1.8, capsize=4, label="median, quartiles")
+    ax.axhline(TRIVIAL_MSE, color=PALETTE["black"], ls="--", lw=1, label="trivial: 1/3 (0 bits)")
+    thr = result.settings.threshold_mse
+    ax.axhline(thr, color=PALETTE["green"], ls=":", lw=1.5,
+               label=f"success threshold ({result.settings.threshold_bits:g} bit)")
+    ax.set_yscale("log")
+    ax.set_xticks(lengths)
+    ax.set_xlabel("sequence length $T$")
+    ax.set_ylabel("held-out MSE")
+    ax.grid(True, which="major", alpha=0.3)
+    _bits_axis(ax)
+    ax.legend(loc="lower right", frameon=True, framealpha=0.9, fontsize="small")
+    return ax
+
+
+def plot_success_rate(result, ax=None, label="success rate", style=0):
+    """Share of runs that succeed at each length, with 95 % Wilson intervals (chapter 5).
+
+    ``style`` picks a colour, marker and line style from the book's series, so
+    that several sweeps (with and without clipping) can share one axes.
+    """
+    rows = result.summary()
+    if not rows:
+        raise ValueError("the sweep has no runs to plot")
+    colour, marker, ls = _SERIES[style % len(_SERIES)]
+    ax = _axes(ax, figsize=(6.0, 3.8))
+    x = np.array([r["length"] for r in rows], dtype=float)
+    rate = np.array([r["success_rate"] for r in rows])
+    err = np.array([rate - [r["rate_low"] for r in rows], [r["rate_high"] for r in rows] - rate])
+    ax.errorbar(x + 0.15 * style, 100 * rate, yerr=100 * err, color=PALETTE[colour], marker=marker,
+                ls=ls, capsize=4, lw=1.5, label=label)
+    ax.axhline(100 * result.settings.reliable, color=PALETTE["black"], ls=":", lw=1)
+    ax.set_ylim(-5, 105)
+    ax.set_xticks([r["length"] for r in rows])
+    ax.set_xlabel("sequence length $T$")
+    ax.set_ylabel("runs that succeed (%)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="best", frameon=False, fontsize="small")
+    return ax
+
+
+def plot_sweep_curves(result, lengths, axes=None):
+    """Loss curves of every run at a few lengths, one panel each (chapter 5).
+
+    Returns
+    -------
+    ndarray of matplotlib Axes
+    """
+    groups = result.by_length()
+    missing = [T for T in lengths if T not in groups]
+    if missing:
+        raise ValueError(f"no runs at length(s) {missing}; the sweep has {sorted(groups)}")
+    if axes is None:
+        import matplotlib.pyplot as plt
+        _, axes = plt.subplots(1, len(lengths), figsize=(3.4 * len(lengths), 3.6), sharey=True,
+                               layout="constrained", squeeze=False)
+        axes = axes[0]
+    axes = np.atleast_1d(axes)
+    for ax, T in zip(axes, lengths):
+        runs = groups[T]
+        wins = sum(r["success"] for r in runs)
+        for r in runs:
+            ok = r["success"]
+            ax.plot(r["loss_steps"], r["losses"], lw=0.9, alpha=0.8,
+                    color=PALETTE["blue"] if ok else PALETTE["vermillion"],
+                    ls="-" if ok else "--")
+        ax.axhline(TRIVIAL_MSE, color=PALETTE["black"], ls="--", lw=1)
+        ax.axhline(result.settings.threshold_mse, color=PALETTE["green"], ls=":", lw=1.5)
+        ax.set_yscale("log")
+        ax.set_title(f"T = {T}: {wins} of {len(runs)} succeed", fontsize="medium")
+        ax.set_xlabel("training update")
+        ax.grid(True, which="major", alpha=0.3)
+    axes[0].set_ylabel("batch MSE")
+    from matplotlib.lines import Line2D
+    handles = [Line2D([], [], color=PALETTE["blue"], ls="-", label="run that succeeds"),
+               Line2D([], [], color=PALETTE["vermillion"], ls="--", label="run that fails"),
+               Line2D([], [], color=PALETTE["black"], ls="--", label="1/3"),
+               Line2D([], [], color=PALETTE["green"], ls=":", label="threshold")]
+    axes[-1].legend(handles=handles, loc="lower left", frameon=True, framealpha=0.9,
+                    fontsize="x-small")
+    return axes
+
+
+# -------------------------------------------------- chapter 6: vanishing gradient
+def plot_grad_norms_over_time(curves, ax=None):
+    """Norm of dL/da_t against the time step t, one line per case, log scale (chapter 6).
+
+    Parameters
+    ----------
+    curves : dict str -> array_like (T,)
+        Label -> ``vanishing.hidden_grad_norms(model)``. Lengths may differ.
+    """
+    if not curves:
+        raise ValueError("curves is empty")
+    ax = _axes(ax, figsize=(6.5, 4.2))
+    for k, (label, norms) in enumerate(curves.items()):
+        norms = np.asarray(norms, dtype=float)
+        if norms.ndim != 1 or not np.all(np.isfinite(norms)) or np.any(norms < 0):
+            raise ValueError(f"curve {label!r} must be finite non-negative norms, shape (T,)")
+        colour, marker, ls = _SERIES[k % len(_SERIES)]
+        t = np.arange(1, norms.size + 1)
+        ax.plot(t, norms, color=PALETTE[colour], marker=marker, ls=ls, ms=3.5,
+                markevery=max(1, norms.size // 12), lw=1.4, label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("time step $t$")
+    ax.set_ylabel(r"$\|\partial L / \partial a_t\|$")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(loc="best", frameon=False, fontsize="small")
+    return ax
+
+
+def plot_jacobian_decay(cases, ax=None):
+    """Largest singular value of da_T/da_t against the distance T - t, with the bound (chapter 6).
+
+    Parameters
+    ----------
+    cases : dict str -> (sv, bound)
+        Label -> the outputs of ``vanishing.jacobian_products`` (T, n, H) and
+        ``vanishing.jacobian_bound`` (T, n). The median over sequences is drawn:
+        solid with markers for the largest singular value, thin dotted for the bound.
+    """
+    if not cases:
+        raise ValueError("cases is empty")
+    ax = _axes(ax, figsize=(6.5, 4.2))
+    for k, (label, (sv, bound)) in enumerate(cases.items()):
+        sv, bound = np.asarray(sv, dtype=float), np.asarray(bound, dtype=float)
+        if sv.ndim != 3 or bound.shape != sv.shape[:2]:
+            raise ValueError(f"case {label!r}: sv must be (T, n, H) and bound (T, n)")
+        colour, marker, ls = _SERIES[k % len(_SERIES)]
+        T = sv.shape[0]
+        dist = T - np.arange(1, T + 1)
+        ax.plot(dist, np.median(sv[:, :, 0], axis=1), color=PALETTE[colour], marker=marker, ls=ls,
+                ms=3.5, markevery=max(1, T // 12), lw=1.5, label=f"{label}: largest singular value")
+        ax.plot(dist, np.median(bound, axis=1), color=PALETTE[colour], ls=":", lw=1.2,
+                label=f"{label}: bound")
+    ax.set_yscale("log")
+    ax.set_xlabel("steps back from the end, $T - t$")
+    ax.set_ylabel(r"$\|\partial a_T / \partial a_t\|_2$ (median over sequences)")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(loc="lower left", frameon=False, fontsize="x-small")
+    return ax
+
+
+def plot_gradient_heatmap(monitor, ax=None, title=None):
+    """log10 of ||dL/da_t|| over (training update, time step), from a ``vanishing.Monitor`` (chapter 6)."""
+    heat = monitor.heatmap()
+    steps = np.asarray(monitor.steps)
+    ax = _axes(ax, figsize=(6.0, 4.2))
+    with np.errstate(divide="ignore"):
+        logged = np.log10(heat)
+    finite = logged[np.isfinite(logged)]
+    if finite.size == 0:
+        raise ValueError("every gradient norm is zero or not finite: nothing to show")
+    lo = max(finite.min(), finite.max() - 8)          # eight decades are plenty
+    img = ax.imshow(np.where(np.isfinite(logged), logged, lo), aspect="auto", origin="lower",
+                    cmap="cividis", vmin=lo, vmax=finite.max(), interpolation="nearest",
+                    extent=(0.5, heat.shape[1] + 0.5, steps[0], steps[-1] + monitor.every))
+    cbar = ax.figure.colorbar(img, ax=ax)
+    cbar.set_label(r"$\log_{10} \|\partial L / \partial a_t\|$")
+    ax.set_xlabel("time step $t$")
+    ax.set_ylabel("training update")
+    if title:
+        ax.set_title(title, fontsize="medium")
+    return ax
+
+
+def plot_training_series(monitor, grad_norms, axes=None, title=None):
+    """How a run trains: loss, gradient norm, the size of R, and saturation (chapter 6).
+
+    Parameters
+    ----------
+    monitor : memrnn.vanishing.Monitor
+    grad_norms : sequence of float
+        ``Learner.grad_norms``: the gradient norm of every update.
+    axes : array of 4 matplotlib Axes, optional
+
+    Returns
+    -------
+    ndarray of 4 matplotlib Axes, sharing the update axis
+    """
+    g = np.asarray(grad_norms, dtype=float)
+    if g.ndim != 1 or g.size == 0:
+        raise ValueError("grad_norms must be a non-empty 1-D sequence")
+    if axes is None:
+        import matplotlib.pyplot as plt
+        _, axes = plt.subplots(4, 1, figsize=(6.5, 7.5), sharex=True, layout="constrained")
+    axes = np.asarray(axes).ravel()
+    steps = np.asarray(monitor.steps)
+    a0, a1, a2, a3 = axes
+    a0.plot(steps, monitor.losses, color=PALETTE["blue"], lw=1.2, label="batch MSE")
+    a0.axhline(TRIVIAL_MSE, color=PALETTE["black"], ls="--", lw=1, label="1/3")
+    a0.set_yscale("log")
+    a0.set_ylabel("loss")
+    a1.plot(np.arange(g.size), g, color=PALETTE["vermillion"], lw=0.6, label="every update")
+    a1.set_yscale("log")
+    a1.set_ylabel(r"$\|\nabla L\|$")
+    a2.plot(steps, monitor.r_norm, color=PALETTE["green"], ls="-", lw=1.4,
+            label=r"largest singular value $\|R\|_2$")
+    a2.plot(steps, monitor.r_radius, color=PALETTE["purple"], ls="--", lw=1.4,
+            label="spectral radius")
+    a2.axhline(1.0, color=PALETTE["black"], ls=":", lw=1)
+    a2.set_ylabel("size of $R$")
+    a3.plot(steps, monitor.mean_slope, color=PALETTE["orange"], ls="-", lw=1.4,
+            label=r"mean tanh slope $1 - a^2$")
+    a3.plot(steps, monitor.saturated, color=PALETTE["sky"], ls="--", lw=1.4,
+            label=r"share with $|a| > 0.99$")
+    a3.set_ylim(-0.02, 1.02)
+    a3.set_ylabel("saturation")
+    a3.set_xlabel("training update")
+    for ax in axes:
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(loc="best", frameon=False, fontsize="x-small")
+    if title:
+        a0.set_title(title, fontsize="medium")
+    return axes

@@ -31,7 +31,7 @@ from .losses import MSELoss
 from .rnn import RNN
 
 __all__ = ["SweepSettings", "PROFILES", "SweepResult", "run_sweep", "run_one", "load_results",
-           "bits_remembered", "mse_for_bits", "wilson_interval", "default_jobs"]
+           "bits_remembered", "mse_for_bits", "wilson_interval", "default_jobs", "finished_runs"]
 
 FORMAT = "memrnn-sweep/1"
 RESULTS_NAME = "results.json"
@@ -469,13 +469,14 @@ class _SweepProgress:
         left = sum(T for T, _ in todo) * steps
         self.steps = steps
         self.bar = _progress_bar()(
-            total=total, initial=total - left, disable=not enabled, desc="sweep",
-            unit=" updates", unit_scale=True, dynamic_ncols=True,
-            bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix} [{elapsed}<{remaining}]")
+            total=total, initial=total - left, disable=not enabled, unit=" updates",
+            dynamic_ncols=True,
+            bar_format="{desc} {percentage:3.0f}%|{bar}| [{elapsed} elapsed, {remaining} left]")
         self._show()
 
     def _show(self):
-        self.bar.set_postfix_str(f"{self.done_runs}/{self.total_runs} runs", refresh=False)
+        self.bar.set_description_str(f"sweep: {self.done_runs}/{self.total_runs} runs",
+                                     refresh=False)
 
     def finished(self, length):
         self.done_runs += 1
@@ -484,6 +485,17 @@ class _SweepProgress:
 
     def close(self):
         self.bar.close()
+
+
+def finished_runs(out, settings: SweepSettings) -> int:
+    """How many of ``settings``' runs the results file in ``out`` already holds.
+
+    Raises ValueError, as ``run_sweep`` would, if the file is foreign or has
+    other training settings; 0 if there is no file.
+    """
+    path = Path(out) / RESULTS_NAME
+    done = _load_for_resume(path, settings)
+    return sum((T, r) in done for T in settings.lengths for r in range(settings.repeats))
 
 
 def _load_for_resume(path: Path, settings: SweepSettings) -> dict:

@@ -88,3 +88,54 @@ def test_help(args):
 def test_version():
     r = run("--version")
     assert r.returncode == 0 and r.stdout.startswith("memrnn ")
+
+
+# ---------------------------------------------------------------------- sweep
+def test_sweep_end_to_end_and_resume(tmp_path):
+    out = tmp_path / "sweep"
+    first = run("sweep", "--profile", "smoke", "--jobs", "2", "--out", str(out))
+    assert first.returncode == 0, first.stderr
+    # Overall progress: runs done out of the total, with the time left.
+    assert "4/4 runs" in first.stderr and "left]" in first.stderr
+    assert "| T | runs | solved |" in first.stdout and "Largest length solved reliably" in first.stdout
+    data = json.loads((out / "results.json").read_text())
+    assert len(data["runs"]) == 4
+    for name in ("mse_vs_length.png", "success_rate.png", "loss_curves.png"):
+        png = (out / name).read_bytes()
+        assert png.startswith(b"\x89PNG") and len(png) > 5000, name
+    summary = (out / "summary.md").read_text()
+    assert "4 runs trained now, 0 taken from results.json" in summary
+    # Same command again: everything comes from the file.
+    again = run("sweep", "--profile", "smoke", "--jobs", "1", "--quiet", "--out", str(out))
+    assert again.returncode == 0, again.stderr
+    assert "0 runs trained now, 4 taken from results.json" in (out / "summary.md").read_text()
+    assert json.loads((out / "results.json").read_text()) == data
+    # Options override the profile; more repeats train only the new runs.
+    more = run("sweep", "--profile", "smoke", "--repeats", "3", "--jobs", "1", "--quiet",
+               "--out", str(out))
+    assert more.returncode == 0, more.stderr
+    assert "2 runs trained now, 4 taken" in (out / "summary.md").read_text()
+
+
+def test_sweep_refuses_a_results_file_from_other_settings(tmp_path):
+    out = tmp_path / "sweep"
+    assert run("sweep", "--profile", "smoke", "--lengths", "2", "--repeats", "1", "--quiet",
+               "--jobs", "1", "--out", str(out)).returncode == 0
+    clash = run("sweep", "--profile", "smoke", "--lengths", "2", "--repeats", "1", "--steps", "41",
+                "--quiet", "--jobs", "1", "--out", str(out))
+    assert clash.returncode == 2
+    lines = clash.stderr.strip().splitlines()
+    assert len(lines) == 1 and "different settings: steps 40 (file) vs 41 (now)" in lines[0]
+    assert "Traceback" not in clash.stderr
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--lengths", "0"], "positive"),
+    (["--lengths"], "expected at least one"),
+    (["--jobs", "two"], "positive"),
+    (["--profile", "huge"], "invalid choice"),
+    (["--threshold-bits", "-1"], "positive"),
+])
+def test_sweep_bad_arguments(args, words, tmp_path):
+    r = run("sweep", *args, "--out", str(tmp_path / "x"))
+    assert r.returncode == 2 and words in r.stderr and "Traceback" not in r.stderr
