@@ -10,11 +10,13 @@ module             what                                   chapter
 ``gradcheck``      finite-difference gradient checks      3
 ``rnn``            ``RNN`` with backpropagation in time   3, 4, 6
 ``learner``        ``Learner``: training loop and plots   4
-``plots``          the figures, each taking an ``ax``     4
+``sweep``          repeated runs over sequence lengths    5
+``vanishing``      vanishing-gradient diagnostics         6
+``plots``          the figures, each taking an ``ax``     1-6
 =================  =====================================  =======
 """
 
-from . import gradcheck
+from . import gradcheck, plots, sweep, vanishing
 from .data import TRIVIAL_MSE, generate_samples
 from .learner import Learner, TrainingDiverged
 from .losses import MSELoss
@@ -23,4 +25,4 @@ from .rnn import RNN
 __version__ = "0.1.0"
 
 __all__ = ["generate_samples", "TRIVIAL_MSE", "MSELoss", "RNN", "Learner",
-           "TrainingDiverged", "gradcheck", "__version__"]
+           "TrainingDiverged", "gradcheck", "plots", "sweep", "vanishing", "__version__"]

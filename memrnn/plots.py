@@ -14,7 +14,7 @@ from .data import TRIVIAL_MSE
 
 __all__ = ["PALETTE", "plot_sequences", "plot_constant_predictor", "plot_eps_sweep",
            "plot_loss_curve", "plot_predictions", "plot_sweep_mse", "plot_success_rate",
-           "plot_sweep_curves", "plot_grad_norms_over_time", "plot_jacobian_decay",
+           "plot_sweep_curves", "plot_sweep_comparison", "plot_grad_norms_over_time", "plot_jacobian_decay",
            "plot_gradient_heatmap", "plot_training_series"]
 
 #: Okabe & Ito's colour-blind-safe palette, used across the book.
@@ -247,6 +247,11 @@ def _bits_axis(ax):
             return TRIVIAL_MSE / 4.0 ** np.asarray(bits, dtype=float)
 
     sec = ax.secondary_yaxis("right", functions=(to_bits, to_mse))
+    # The parent's log locator would put decades on the bits axis; bits are linear.
+    from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
+    sec.yaxis.set_major_locator(FixedLocator(np.arange(0.0, 8.5, 0.5)))
+    sec.yaxis.set_minor_locator(NullLocator())
+    sec.yaxis.set_major_formatter(ScalarFormatter())
     sec.set_ylabel("bits of $x_1$ remembered")
     return sec
 
@@ -376,6 +381,44 @@ def plot_sweep_curves(result, lengths, axes=None):
     return axes
 
 
+def plot_sweep_comparison(results, ax=None):
+    """Median bits remembered against length for several sweeps, with quartiles (chapters 5, 6).
+
+    Parameters
+    ----------
+    results : dict str -> memrnn.sweep.SweepResult
+        Label -> sweep, for example with and without gradient clipping.
+        Diverged runs count as 0 bits.
+    """
+    if not results:
+        raise ValueError("results is empty")
+    from .sweep import bits_remembered
+
+    ax = _axes(ax, figsize=(6.0, 3.8))
+    for k, (label, res) in enumerate(results.items()):
+        colour, marker, ls = _SERIES[k % len(_SERIES)]
+        x, med, lo, hi = [], [], [], []
+        for length, runs in sorted(res.by_length().items()):
+            bits = np.array([0.0 if r["diverged"] else bits_remembered(r["eval_mse"]) for r in runs])
+            q25, q50, q75 = np.percentile(bits, [25, 50, 75])
+            x.append(length + 0.15 * k)
+            med.append(q50)
+            lo.append(q50 - q25)
+            hi.append(q75 - q50)
+        ax.errorbar(x, med, yerr=[lo, hi], color=PALETTE[colour], marker=marker, ls=ls,
+                    capsize=4, lw=1.5, label=label)
+    first = next(iter(results.values()))
+    ax.axhline(first.settings.threshold_bits, color=PALETTE["green"], ls=":", lw=1.5,
+               label="success threshold")
+    ax.set_xticks(sorted({T for res in results.values() for T in res.by_length()}))
+    ax.set_xlabel("sequence length $T$")
+    ax.set_ylabel("bits of $x_1$ remembered (median)")
+    ax.set_ylim(bottom=0)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="best", frameon=False, fontsize="small")
+    return ax
+
+
 # -------------------------------------------------- chapter 6: vanishing gradient
 def plot_grad_norms_over_time(curves, ax=None):
     """Norm of dL/da_t against the time step t, one line per case, log scale (chapter 6).
@@ -450,6 +493,8 @@ def plot_gradient_heatmap(monitor, ax=None, title=None):
     img = ax.imshow(np.where(np.isfinite(logged), logged, lo), aspect="auto", origin="lower",
                     cmap="cividis", vmin=lo, vmax=finite.max(), interpolation="nearest",
                     extent=(0.5, heat.shape[1] + 0.5, steps[0], steps[-1] + monitor.every))
+    from matplotlib.ticker import MaxNLocator
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     cbar = ax.figure.colorbar(img, ax=ax)
     cbar.set_label(r"$\log_{10} \|\partial L / \partial a_t\|$")
     ax.set_xlabel("time step $t$")

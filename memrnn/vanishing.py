@@ -23,7 +23,7 @@ import numpy as np
 from . import _checks
 
 __all__ = ["hidden_grad_norms", "step_contributions", "jacobian_products",
-           "jacobian_bound", "Monitor"]
+           "jacobian_bound", "Monitor", "diagnose", "monitored_run"]
 
 
 def _needs_backward(model):
@@ -189,3 +189,86 @@ class Monitor:
         if not self.hidden_norms:
             raise RuntimeError("the monitor has no snapshots yet: pass it to Learner.train")
         return np.vstack(self.hidden_norms)
+
+
+def diagnose(model, x, y, n_seq=64) -> dict:
+    """Run one forward and backward pass of the MSE on (x, y) and collect every diagnostic (chapter 6).
+
+    Returns
+    -------
+    dict
+        ``loss``, ``hidden_norms`` (T,), ``contributions`` (dict of (T,)),
+        ``sv`` (T, n_seq, H), ``bound`` (T, n_seq) and ``mean_slope``.
+    """
+    from .losses import MSELoss
+
+    loss = MSELoss()
+    value = loss.forward(model.forward(x), y)
+    model.backward(loss.backward())
+    return {
+        "loss": value,
+        "hidden_norms": hidden_grad_norms(model),
+        "contributions": step_contributions(model),
+        "sv": jacobian_products(model, n_seq=n_seq),
+        "bound": jacobian_bound(model, n_seq=n_seq),
+        "mean_slope": float(np.mean(1.0 - model.A[1:].astype(np.float64) ** 2)),
+    }
+
+
+def monitored_run(length, repeat=0, settings=None, every=25, n_seq=64) -> dict:
+    """Train run (length, repeat) of a sweep again, watching it (chapter 6).
+
+    The seeds are those of ``memrnn.sweep.run_one`` for the same settings, so
+    this is the same training run, update for update, with a ``Monitor``
+    attached and the diagnostics taken before and after training on the same
+    held-out batch. A module-level function of plain arguments, so that
+    several can run in worker processes.
+
+    Parameters
+    ----------
+    length, repeat : int
+    settings : memrnn.sweep.SweepSettings or None
+        Default: the reference settings.
+    every : int
+        Monitor snapshot interval.
+    n_seq : int
+        Sequences used for the Jacobian products.
+
+    Returns
+    -------
+    dict
+        ``length``, ``repeat``, ``monitor`` (a ``Monitor``), ``grad_norms``,
+        ``loss_values``, ``diverged_at`` (update or None), ``eval_mse``,
+        ``clipped``, and ``init`` and ``final``: ``diagnose`` results.
+    """
+    from threadpoolctl import threadpool_limits
+
+    from .data import generate_samples
+    from .learner import Learner, TrainingDiverged
+    from .losses import MSELoss
+    from .rnn import RNN
+    from .sweep import PROFILES, run_seed
+
+    s = PROFILES["reference"] if settings is None else settings
+    init_ss, train_ss, eval_ss = run_seed(s.seed, length, repeat).spawn(3)
+    dtype = np.dtype(s.dtype)
+    with threadpool_limits(1, "blas"):
+        model = RNN(1, s.hidden, 1, seed=init_ss, dtype=dtype)
+        eval_stream = generate_samples(s.batch, length, seed=eval_ss, dtype=dtype)
+        x_probe, y_probe = next(generate_samples(s.batch, length, seed=eval_ss, dtype=dtype))
+        before = diagnose(model, x_probe, y_probe, n_seq)
+        learner = Learner(model, MSELoss(), generate_samples(s.batch, length, seed=train_ss,
+                                                             dtype=dtype))
+        monitor = Monitor(every)
+        diverged_at = None
+        try:
+            learner.train(s.steps, s.lr, log_steps=s.log_steps, progress=False,
+                          blas_threads=None, clip=s.clip, callback=monitor)
+        except TrainingDiverged as err:
+            diverged_at = err.step
+        eval_mse = None if diverged_at is not None else learner.evaluate(s.eval_batches, eval_stream)
+        after = diagnose(model, x_probe, y_probe, n_seq) if diverged_at is None else None
+    return {"length": length, "repeat": repeat, "monitor": monitor,
+            "grad_norms": list(learner.grad_norms), "loss_values": dict(learner.loss_values),
+            "diverged_at": diverged_at, "eval_mse": eval_mse, "clipped": learner.clipped,
+            "init": before, "final": after}

@@ -17,8 +17,12 @@ bash scripts/setup.sh book
 out="${1:-$repo}"
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
-rm -rf "$out/_build/html" "$out/_build/jupyter_execute" "$out/_build/.doctrees"
-mkdir -p "$out/_build"
+rm -rf "$out/_build/html" "$out/_build/jupyter_execute" "$out/_build/.doctrees" \
+       "$out/_build/cache"
+mkdir -p "$out/_build/cache"
+# Chapters 5 and 6 share one sweep through this folder. It starts empty at
+# every build, so no result can outlive a change in the package.
+export MEMRNN_BOOK_CACHE="$out/_build/cache"
 
 # The chapters' kernels must import the memrnn of this checkout, from .venv.
 export PATH="$repo/.venv/bin:$PATH"

@@ -67,3 +67,87 @@ def test_plot_eps_sweep_is_log_log_with_both_schemes():
         plots.plot_eps_sweep({"eps": [1.0]})
     with pytest.raises(ValueError, match="1-D"):
         plots.plot_eps_sweep({"eps": [1.0, 2.0], "central": [1.0], "forward": [1.0]})
+
+
+# ------------------------------------------------------ chapters 5 and 6
+def _fake_sweep():
+    from memrnn import sweep
+
+    runs = []
+    for T, mses in ((5, [0.01, 0.02, 0.015]), (10, [0.05, 0.2, None]), (20, [0.33, 0.34, 0.3])):
+        for r, mse in enumerate(mses):
+            runs.append({"length": T, "repeat": r, "eval_mse": mse, "diverged": mse is None,
+                         "loss_steps": [0, 50, 100], "losses": [0.34, 0.2, mse or 0.3]})
+    settings = sweep.PROFILES["smoke"].replace(lengths=(5, 10, 20), repeats=3)
+    return sweep.SweepResult(settings, runs)
+
+
+def test_plot_sweep_mse_shows_runs_medians_levels_and_diverged_runs():
+    res = _fake_sweep()
+    ax = plots.plot_sweep_mse(res, diverged_at=0.7)
+    assert ax.get_yscale() == "log"
+    labels = [ln.get_label() for ln in ax.get_lines()]
+    assert labels.count("one run") == 1 and labels.count("diverged run") == 1
+    # Every finished run is a point; the diverged one is a cross at the marker height, not NaN.
+    points = [ln for ln in ax.get_lines() if ln.get_marker() == "o"]
+    assert len(points) == 8
+    crosses = [ln for ln in ax.get_lines() if ln.get_marker() == "x"]
+    assert len(crosses) == 1 and crosses[0].get_ydata()[0] == 0.7
+    for ln in ax.get_lines():
+        assert np.all(np.isfinite(np.asarray(ln.get_ydata(), dtype=float)))
+    levels = {round(float(ln.get_ydata()[0]), 6) for ln in ax.get_lines()
+              if ln.get_linestyle() in ("--", ":")}
+    assert round(1 / 3, 6) in levels and round(1 / 12, 6) in levels
+
+
+def test_plot_success_rate_uses_wilson_intervals():
+    res = _fake_sweep()
+    ax = plots.plot_success_rate(res)
+    line = ax.get_lines()[0]
+    np.testing.assert_allclose(line.get_ydata(), [100, 100 / 3, 0])
+    assert ax.get_ylim()[0] < 0 < 100 < ax.get_ylim()[1]
+
+
+def test_plot_sweep_curves_one_panel_per_length():
+    res = _fake_sweep()
+    axes = plots.plot_sweep_curves(res, [5, 20])
+    assert len(axes) == 2 and "T = 5: 3 of 3 succeed" == axes[0].get_title()
+    with pytest.raises(ValueError, match="no runs at length"):
+        plots.plot_sweep_curves(res, [7])
+
+
+def test_vanishing_plots_from_a_real_run():
+    from memrnn import vanishing
+
+    model = memrnn.RNN(1, 5, 1, seed=0)
+    learner = memrnn.Learner(model, memrnn.MSELoss(), memrnn.generate_samples(32, 8, seed=1))
+    monitor = vanishing.Monitor(every=2)
+    learner.train(10, lr=0.05, progress=False, callback=monitor)
+    ax = plots.plot_grad_norms_over_time({"a": vanishing.hidden_grad_norms(model),
+                                          "b": vanishing.hidden_grad_norms(model)[:4]})
+    assert ax.get_yscale() == "log" and len(ax.get_lines()) == 2
+    assert len({ln.get_marker() for ln in ax.get_lines()}) == 2
+    sv = vanishing.jacobian_products(model, n_seq=4)
+    ax = plots.plot_jacobian_decay({"T = 8": (sv, vanishing.jacobian_bound(model, n_seq=4))})
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), np.median(sv[:, :, 0], axis=1))
+    ax = plots.plot_gradient_heatmap(monitor)
+    assert ax.images[0].get_array().shape == (5, 8)
+    axes = plots.plot_training_series(monitor, learner.grad_norms)
+    assert len(axes) == 4 and len(axes[1].get_lines()[0].get_ydata()) == 10
+    with pytest.raises(ValueError, match="curves is empty"):
+        plots.plot_grad_norms_over_time({})
+    with pytest.raises(ValueError, match="finite"):
+        plots.plot_grad_norms_over_time({"bad": [1.0, np.nan]})
+
+
+def test_plot_sweep_comparison_draws_median_bits_per_sweep():
+    from memrnn import sweep
+
+    res = _fake_sweep()
+    ax = plots.plot_sweep_comparison({"a": res, "b": res})
+    assert [c.get_label() for c in ax.containers] == ["a", "b"]
+    lines = [c.lines[0] for c in ax.containers]
+    expected = [np.median([sweep.bits_remembered(m) if m is not None else 0.0 for m in mses])
+                for mses in ([0.01, 0.02, 0.015], [0.05, 0.2, None], [0.33, 0.34, 0.3])]
+    np.testing.assert_allclose(np.asarray(lines[0].get_ydata(), dtype=float), expected)
+    assert lines[0].get_marker() != lines[1].get_marker()

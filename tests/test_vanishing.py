@@ -129,3 +129,17 @@ def test_diagnostics_need_a_pass_first():
         vanishing.Monitor().heatmap()
     with pytest.raises(ValueError, match="every"):
         vanishing.Monitor(every=0)
+
+
+def test_monitored_run_is_the_same_run_as_in_the_sweep():
+    from memrnn import sweep
+
+    settings = sweep.PROFILES["smoke"]
+    watched = vanishing.monitored_run(4, 1, settings, every=10, n_seq=8)
+    plain = sweep.run_one(settings.training(), 4, 1)
+    assert watched["eval_mse"] == plain["eval_mse"]
+    assert [watched["loss_values"][k] for k in plain["loss_steps"]] == plain["losses"]
+    assert watched["monitor"].steps == [0, 10, 20, 30]
+    assert watched["init"]["hidden_norms"].shape == (4,)
+    assert watched["init"]["sv"].shape == (4, 8, settings.hidden)
+    assert watched["final"]["loss"] < watched["init"]["loss"]
