@@ -13,10 +13,11 @@ module             what                                   chapter
 ``sweep``          repeated runs over sequence lengths    5
 ``vanishing``      vanishing-gradient diagnostics         6
 ``plots``          the figures, each taking an ``ax``     1-6
+``selfcheck``      checks of a student's own code         1-6
 =================  =====================================  =======
 """
 
-from . import gradcheck, plots, sweep, vanishing
+from . import gradcheck, plots, selfcheck, sweep, vanishing
 from .data import TRIVIAL_MSE, generate_samples
 from .learner import Learner, TrainingDiverged
 from .losses import MSELoss
@@ -25,4 +26,4 @@ from .rnn import RNN
 __version__ = "0.1.0"
 
 __all__ = ["generate_samples", "TRIVIAL_MSE", "MSELoss", "RNN", "Learner",
-           "TrainingDiverged", "gradcheck", "plots", "sweep", "vanishing", "__version__"]
+           "TrainingDiverged", "gradcheck", "plots", "selfcheck", "sweep", "vanishing", "__version__"]

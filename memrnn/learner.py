@@ -174,6 +174,16 @@ class Learner:
         return self.loss_values
 
     def _sgd_step(self, lr: float, clip=None, callback=None) -> float:
+        """One update of plain SGD on a fresh batch; return that batch's loss (chapter 4).
+
+        Draw ``(x, y)`` from ``self.data_generator`` (x: (T, B, 1), y: (B, 1)),
+        predict ``y_hat = self.model.forward(x)`` (B, 1), measure
+        ``self.loss_obj.forward(y_hat, y)``, backpropagate
+        ``self.model.backward(self.loss_obj.backward())`` and apply
+        ``self.model.update(lr)``. A non-finite prediction, loss or gradient
+        raises ``TrainingDiverged`` before the update. ``clip`` and ``callback``
+        are ``train``'s options and may be ignored in a first version.
+        """
         x, y = next(self.data_generator)
         model = self.model
         # Overflow is detected below and reported as divergence, so NumPy's

@@ -32,7 +32,7 @@ from .rnn import RNN
 
 __all__ = ["SweepSettings", "PROFILES", "SweepResult", "run_sweep", "run_one", "load_results",
            "bits_remembered", "mse_for_bits", "wilson_interval", "default_jobs", "finished_runs",
-           "reference_results"]
+           "reference_results", "sweep_loop"]
 
 FORMAT = "memrnn-sweep/1"
 RESULTS_NAME = "results.json"
@@ -245,6 +245,31 @@ def run_one(training: dict, length: int, repeat: int) -> dict:
         "clipped": int(learner.clipped),
         "wall_time": time.perf_counter() - start,
     }
+
+
+def sweep_loop(training: dict, lengths, repeats) -> dict:
+    """The loop at the heart of a sweep, without workers or files (chapter 5).
+
+    Parameters
+    ----------
+    training : dict
+        ``SweepSettings.training()``: the settings every run uses.
+    lengths : sequence of int
+        Sequence lengths T.
+    repeats : int
+        Runs per length; repetition r of length T is ``run_one(training, T, r)``.
+
+    Returns
+    -------
+    dict int -> list of float or None
+        For each length, the held-out MSE of its runs in repetition order
+        (None for a run that diverged). ``run_sweep`` computes the same runs,
+        in parallel and with a results file.
+    """
+    results = {}
+    for length in lengths:
+        results[length] = [run_one(training, length, r)["eval_mse"] for r in range(repeats)]
+    return results
 
 
 class SweepResult:

@@ -1,0 +1,382 @@
+"""Self-checks for students' own implementations (the exercises of chapters 1-6).
+
+Each ``check_*`` function runs a student's code against the same properties
+the package's tests use, and explains what it finds in the language of the
+book: "y must be the FIRST element of each sequence; yours matches the last".
+It never raises for a wrong answer; it returns a ``Report`` that prints as a
+list of passed and failed checks, in a terminal and in a notebook.
+"""
+
+from __future__ import annotations
+
+import html
+import traceback
+
+import numpy as np
+
+__all__ = ["Report", "check_generator", "check_mse", "check_numerical_gradient",
+           "check_rnn_backward", "check_learner", "check_sweep_loop", "check_grad_norms"]
+
+
+class Report:
+    """The outcome of one self-check: a list of (check, passed, explanation).
+
+    ``bool(report)`` and ``report.passed`` are True when every check passed.
+    """
+
+    def __init__(self, title: str):
+        self.title = title
+        self.items: list[tuple[str, bool, str]] = []
+
+    def add(self, name: str, ok: bool, explanation: str = "") -> bool:
+        self.items.append((name, bool(ok), explanation))
+        return bool(ok)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.items) and all(ok for _, ok, _ in self.items)
+
+    def __bool__(self):
+        return self.passed
+
+    @property
+    def failures(self) -> list[str]:
+        return [f"{name}: {why}" for name, ok, why in self.items if not ok]
+
+    def __str__(self):
+        n_ok = sum(ok for _, ok, _ in self.items)
+        head = f"{self.title}: {n_ok} of {len(self.items)} checks passed"
+        lines = [head]
+        for name, ok, why in self.items:
+            lines.append(f"  [{'ok' if ok else 'FAIL'}] {name}" + ("" if ok or not why else f"\n         {why}"))
+        if self.passed:
+            lines.append("  Well done: your implementation behaves as it should.")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _repr_html_(self):
+        rows = "".join(
+            f"<li>{'&#10004;' if ok else '&#10008;'} <b>{html.escape(name)}</b>"
+            + ("" if ok or not why else f"<br><span>{html.escape(why)}</span>") + "</li>"
+            for name, ok, why in self.items)
+        verdict = ("All checks passed." if self.passed else
+                   f"{len(self.failures)} check(s) failed; read the explanations below.")
+        return f"<div><p><b>{html.escape(self.title)}</b>: {verdict}</p><ul>{rows}</ul></div>"
+
+
+def _crash(report: Report, what: str, err: BaseException) -> Report:
+    last = traceback.format_exception_only(type(err), err)[-1].strip()
+    report.add(what, False, f"your code raised {last}")
+    return report
+
+
+# ------------------------------------------------------------------ chapter 1
+def check_generator(generate_samples, batch_size=256, seq_length=6) -> Report:
+    """Check a student's ``generate_samples(batch_size, seq_length)`` (chapter 1)."""
+    report = Report("generate_samples")
+    try:
+        stream = generate_samples(batch_size, seq_length)
+        x, y = next(stream)
+        x2, _ = next(stream)
+    except Exception as err:   # noqa: BLE001 - a student's bug is reported, not raised
+        return _crash(report, "yields (x, y) batches", err)
+    x, y, x2 = np.asarray(x), np.asarray(y), np.asarray(x2)
+    if not report.add("x has shape (T, B, 1)", x.shape == (seq_length, batch_size, 1),
+                      f"expected {(seq_length, batch_size, 1)} with time first, got {x.shape}"
+                      + (". Did you put the batch first?" if x.shape == (batch_size, seq_length, 1)
+                         else "")):
+        return report
+    report.add("y has shape (B, 1)", y.shape == (batch_size, 1),
+               f"expected {(batch_size, 1)}, got {y.shape}")
+    report.add("inputs lie in [-1, 1]", bool(np.all(np.abs(x) <= 1.0)),
+               f"found values from {x.min():.3g} to {x.max():.3g}")
+    ok_mean = abs(x.mean()) < 0.1 and abs(x.var() - 1 / 3) < 0.05
+    report.add("inputs are uniform on [-1, 1] (mean 0, variance 1/3)", ok_mean,
+               f"mean {x.mean():.3f} and variance {x.var():.3f}; uniform on [-1, 1] gives 0 "
+               f"and 0.333. A normal distribution or U[0, 1] would fail here")
+    if y.shape == (batch_size, 1):
+        first = np.array_equal(y, x[0])
+        why = "y must be the FIRST element of each sequence, x[0]"
+        if not first and np.array_equal(y, x[-1]):
+            why += "; yours matches the last, x[-1]"
+        elif not first:
+            match = [t for t in range(seq_length) if np.array_equal(y, x[t])]
+            why += f"; yours matches x[{match[0]}]" if match else "; yours matches no time step"
+        report.add("y is the first element of each sequence", first, why)
+    report.add("every batch is new", not np.array_equal(x, x2),
+               "two calls to next() gave the same batch: draw new numbers inside the loop")
+    return report
+
+
+# ------------------------------------------------------------------ chapter 2
+def check_mse(loss_cls, seed=0) -> Report:
+    """Check a student's MSE loss class with ``forward(y_hat, y)`` and ``backward()`` (chapter 2)."""
+    report = Report("MSE loss")
+    rng = np.random.default_rng(seed)
+    y_hat, y = rng.normal(size=(8, 1)), rng.normal(size=(8, 1))
+    N = y.size
+    try:
+        loss = loss_cls()
+        value = loss.forward(y_hat, y)
+        grad = np.asarray(loss.backward(), dtype=float)
+    except Exception as err:   # noqa: BLE001
+        return _crash(report, "forward and backward run", err)
+    expected = float(np.mean((y_hat - y) ** 2))
+    why = f"expected {expected:.6g}, got {value!r}"
+    if np.isclose(value, expected * N):
+        why += ": you summed the squared errors; the loss is their mean"
+    elif np.isclose(value, expected / 2):
+        why += ": a factor 1/2 crept in"
+    report.add("forward returns the mean squared error",
+               np.isscalar(value) and np.isclose(value, expected), why)
+    right = 2.0 / N * (y_hat - y)
+    shape_ok = report.add("backward has the shape of y_hat", grad.shape == y_hat.shape,
+                          f"expected {y_hat.shape}, got {grad.shape}")
+    if shape_ok:
+        why = "dL/dy_hat should be 2 (y_hat - y) / N"
+        for factor, hint in ((-1, "the sign is flipped: it is (y_hat - y), not (y - y_hat)"),
+                             (0.5, "the factor 2 from differentiating the square is missing"),
+                             (N, "the 1/N of the mean is missing"),
+                             (N / 2, "the factor 2/N is missing altogether")):
+            if np.allclose(grad, factor * right):
+                why += f"; yours is {factor:g} times that: {hint}"
+                break
+        report.add("backward returns 2 (y_hat - y) / N", np.allclose(grad, right), why)
+        numeric = np.empty_like(y_hat)
+        eps = 1e-6
+        for i in range(N):
+            up, down = y_hat.copy(), y_hat.copy()
+            up.flat[i] += eps
+            down.flat[i] -= eps
+            numeric.flat[i] = (loss_cls().forward(up, y) - loss_cls().forward(down, y)) / (2 * eps)
+        err = np.linalg.norm(grad - numeric) / (np.linalg.norm(grad) + np.linalg.norm(numeric))
+        report.add("backward agrees with finite differences of forward", err < 1e-6,
+                   f"relative error {err:.1e} (chapter 3); forward and backward disagree")
+    return report
+
+
+# ------------------------------------------------------------------ chapter 3
+def check_numerical_gradient(numerical_gradient, seed=0) -> Report:
+    """Check a student's ``numerical_gradient(f, x, eps)`` (chapter 3)."""
+    report = Report("numerical_gradient")
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(3, 2))
+    original = x.copy()
+
+    def f(v):
+        return float(np.sum(np.sin(v)) + v[0, 0] * v[1, 1])
+
+    exact = np.cos(original)
+    exact[0, 0] += original[1, 1]
+    exact[1, 1] += original[0, 0]
+    try:
+        g = np.asarray(numerical_gradient(f, x, 1e-5), dtype=float)
+    except Exception as err:   # noqa: BLE001
+        return _crash(report, "runs on a known function", err)
+    if not report.add("returns one entry per coordinate", g.shape == x.shape,
+                      f"expected shape {x.shape}, got {g.shape}"):
+        return report
+    err = float(np.max(np.abs(g - exact)))
+    why = f"largest error {err:.1e} against the exact gradient"
+    if err < 1e-3:
+        why += ("; that is the O(eps) error of a one-sided difference: use "
+                "(f(x + eps) - f(x - eps)) / (2 eps)")
+    elif np.allclose(g, 2 * exact, atol=1e-5):
+        why += "; yours is twice the gradient: divide by 2 eps, not eps"
+    report.add("matches the exact gradient to 1e-8 (two-sided difference)", err < 1e-8, why)
+    report.add("leaves x as it found it", np.array_equal(x, original),
+               "x was changed: restore each entry after perturbing it")
+    return report
+
+
+def check_rnn_backward(model, seed=0, eps=1e-6) -> Report:
+    """Check a model's ``backward`` against finite differences of its ``forward`` (chapter 3).
+
+    ``model`` is an RNN-like object with ``forward``, ``backward`` and the
+    parameter arrays ``W, R, bs, V, by`` (the student's own class, or an RNN
+    whose methods were replaced). Its weights are set to random values first.
+    """
+    from .gradcheck import randomize_weights
+    from .rnn import PARAM_NAMES
+
+    report = Report("RNN backward")
+    rng = np.random.default_rng(seed)
+    try:
+        randomize_weights(model, seed=rng)
+    except Exception as err:   # noqa: BLE001
+        return _crash(report, "accepts random weights", err)
+    T, B = 5, 3
+    x = rng.uniform(-1, 1, size=(T, B, model.input_size))
+    y = rng.normal(size=(B, model.output_size))
+
+    def loss():
+        return float(np.mean((model.forward(x) - y) ** 2))
+
+    try:
+        y_hat = model.forward(x)
+        grads = model.backward(2.0 / y.size * (y_hat - y))
+        grads = {k: np.array(v, dtype=float) for k, v in grads.items()}
+    except Exception as err:   # noqa: BLE001
+        return _crash(report, "forward and backward run", err)
+    variants = _bptt_variants(model, x, 2.0 / y.size * (model.forward(x) - y))
+    hints = {
+        "W": "dW sums x_t^T delta_t over t, with delta_t = dL/da_t * (1 - a_t^2)",
+        "R": "dR sums a_{t-1}^T delta_t: the PREVIOUS state, and dL/da_{t-1} = delta_t R^T",
+        "bs": "dbs sums delta_t over the batch and over t",
+        "V": "dV = a_T^T dL/dy_hat: the LAST state",
+        "by": "dby sums dL/dy_hat over the batch",
+    }
+    for name in PARAM_NAMES:
+        key = "d_" + name
+        if key not in grads:
+            report.add(f"{key} is returned", False, f"backward must return a dict with {key}")
+            continue
+        p = getattr(model, name)
+        numeric = np.empty(p.shape)
+        for i in range(p.size):
+            old = p.flat[i]
+            p.flat[i] = old + eps
+            up = loss()
+            p.flat[i] = old - eps
+            down = loss()
+            p.flat[i] = old
+            numeric.flat[i] = (up - down) / (2 * eps)
+        a = grads[key]
+        if a.shape != numeric.shape:
+            report.add(f"{key} has the shape of {name}", False,
+                       f"expected {numeric.shape}, got {a.shape}")
+            continue
+        err = np.linalg.norm(a - numeric) / (np.linalg.norm(a) + np.linalg.norm(numeric) + 1e-300)
+        why = f"relative error {err:.1e} against finite differences. Hint: {hints[name]}"
+        if np.allclose(a, -numeric, rtol=1e-5, atol=1e-9):
+            why += ". Yours has the opposite sign: check the sign of tanh' = 1 - a^2"
+        else:
+            for bug, grads_of_bug in variants.items():
+                if key in grads_of_bug and err >= 1e-6 and \
+                        np.allclose(a, grads_of_bug[key], rtol=1e-6, atol=1e-10):
+                    why += f". Yours matches a backward pass that {bug}"
+                    break
+        report.add(f"{key} agrees with finite differences", err < 1e-6, why)
+    return report
+
+
+def _bptt_variants(model, x, dy):
+    """Gradients of two typical wrong backward passes, to recognise them by name."""
+    A = np.array(model.A, dtype=float)
+    T = A.shape[0] - 1
+    out = {}
+    for bug in ("forgot the tanh derivative (1 - a_t^2)", "used R instead of R^T"):
+        g = {"d_W": np.zeros(model.W.shape), "d_R": np.zeros(model.R.shape),
+             "d_bs": np.zeros(model.bs.shape)}
+        d_a = dy @ model.V.T
+        for t in range(T, 0, -1):
+            delta = d_a if bug.startswith("forgot") else d_a * (1.0 - A[t] ** 2)
+            g["d_W"] += x[t - 1].T @ delta
+            g["d_R"] += A[t - 1].T @ delta
+            g["d_bs"] += delta.sum(axis=0)[:, None]
+            d_a = delta @ (model.R if bug.startswith("used R") else model.R.T)
+        out[bug] = g
+    return out
+
+
+# ------------------------------------------------------------------ chapter 4
+def check_learner(learner_cls, steps=200, seed=0) -> Report:
+    """Check that a student's learner trains: the loss falls on an easy task (chapter 4).
+
+    ``learner_cls(model, loss_obj, data_generator)`` must have
+    ``train(iter_steps, lr)`` and a ``loss_values`` dict, like ``memrnn.Learner``.
+    """
+    from .data import generate_samples
+    from .losses import MSELoss
+    from .rnn import RNN
+
+    report = Report("Learner")
+    model = RNN(1, 8, 1, seed=seed)
+    before = model.get_weights()
+    try:
+        learner = learner_cls(model, MSELoss(), generate_samples(128, 3, seed=seed + 1))
+        learner.train(steps, 0.05)
+        losses = dict(learner.loss_values)
+    except Exception as err:   # noqa: BLE001
+        return _crash(report, "train runs", err)
+    changed = any(not np.array_equal(before[k], v) for k, v in model.get_weights().items())
+    report.add("training changes the weights", changed,
+               "the weights did not move: call model.update(lr) after backward in every step")
+    if not report.add("loss_values records the loss", len(losses) > 1,
+                      "loss_values should map the update count to the loss, logged every "
+                      "log_steps updates"):
+        return report
+    keys = sorted(losses)
+    first, last = losses[keys[0]], losses[keys[-1]]
+    why = f"the loss went from {first:.3f} to {last:.3f}"
+    if last > first:
+        why += ("; it rose: is the update p -= lr * grad (not +=), and is the gradient "
+                "computed on the same batch as the loss?")
+    report.add("the loss falls on an easy task (T = 3)", last < 0.5 * first, why)
+    return report
+
+
+# ------------------------------------------------------------------ chapter 5
+def check_sweep_loop(sweep_loop) -> Report:
+    """Check a student's ``sweep_loop(training, lengths, repeats)`` (chapter 5)."""
+    from .sweep import PROFILES, sweep_loop as reference_loop
+
+    report = Report("sweep_loop")
+    settings = PROFILES["smoke"].replace(steps=20)
+    lengths, repeats = (2, 3), 2
+    try:
+        got = sweep_loop(settings.training(), lengths, repeats)
+    except Exception as err:   # noqa: BLE001
+        return _crash(report, "runs on a tiny sweep", err)
+    expected = reference_loop(settings.training(), lengths, repeats)
+    if not report.add("returns a dict with one entry per length", isinstance(got, dict)
+                      and sorted(got) == sorted(lengths),
+                      f"expected keys {sorted(lengths)}, got "
+                      f"{sorted(got) if isinstance(got, dict) else type(got).__name__}"):
+        return report
+    counts_ok = all(len(got[T]) == repeats for T in lengths)
+    report.add("one result per repetition", counts_ok,
+               f"expected {repeats} held-out MSEs per length, got "
+               f"{ {T: len(got[T]) for T in lengths} }")
+    if counts_ok:
+        same = all(len(set(map(float, got[T]))) == 1 for T in lengths)
+        why = "each run must be run_one(training, T, r) for r = 0 .. repeats - 1"
+        if same:
+            why += ("; all repetitions of a length gave the same MSE: every run needs its own "
+                    "seed, which run_one derives from the repetition r")
+        report.add("matches run_one for every (length, repetition)",
+                   all(np.allclose(got[T], expected[T]) for T in lengths), why)
+    return report
+
+
+# ------------------------------------------------------------------ chapter 6
+def check_grad_norms(hidden_grad_norms) -> Report:
+    """Check a student's ``hidden_grad_norms(model)``: ||dL/da_t|| for every t (chapter 6)."""
+    from .losses import MSELoss
+    from .rnn import RNN
+    from .vanishing import hidden_grad_norms as reference
+
+    report = Report("hidden_grad_norms")
+    model = RNN(1, 5, 1, seed=0)
+    x = np.random.default_rng(1).uniform(-1, 1, size=(12, 16, 1))
+    loss = MSELoss()
+    loss.forward(model.forward(x), x[0])
+    model.backward(loss.backward())
+    expected = reference(model)
+    try:
+        got = np.asarray(hidden_grad_norms(model), dtype=float)
+    except Exception as err:   # noqa: BLE001
+        return _crash(report, "runs after a backward pass", err)
+    if not report.add("one value per time step, shape (T,)", got.shape == expected.shape,
+                      f"expected shape {expected.shape}, got {got.shape}: take the norm over the "
+                      f"batch and hidden axes of model.hidden_grads, one value per t"):
+        return report
+    why = "expected the Frobenius norm of hidden_grads[t - 1] for each t"
+    g = model.hidden_grads
+    if np.allclose(got, g.mean(axis=(1, 2))) or np.any(got < 0):
+        why += "; yours looks like a mean of signed entries, which cancel: use a norm"
+    elif np.allclose(got, expected[::-1]):
+        why += "; yours is reversed in time: entry t - 1 belongs to a_t"
+    report.add("equals ||dL/da_t|| for every t", np.allclose(got, expected, rtol=1e-10), why)
+    return report
