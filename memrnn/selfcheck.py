@@ -10,6 +10,7 @@ list of passed and failed checks, in a terminal and in a notebook.
 from __future__ import annotations
 
 import html
+import inspect
 import traceback
 
 import numpy as np
@@ -296,7 +297,13 @@ def check_learner(learner_cls, steps=200, seed=0) -> Report:
     before = model.get_weights()
     try:
         learner = learner_cls(model, MSELoss(), generate_samples(128, 3, seed=seed + 1))
-        learner.train(steps, 0.05)
+        quiet = {}
+        try:
+            if "progress" in inspect.signature(learner.train).parameters:
+                quiet = {"progress": False}     # no progress bar in the middle of a check
+        except (TypeError, ValueError):
+            pass
+        learner.train(steps, 0.05, **quiet)
         losses = dict(learner.loss_values)
     except Exception as err:   # noqa: BLE001
         return _crash(report, "train runs", err)

@@ -149,7 +149,7 @@ class Monitor:
         ``hidden_grad_norms`` at each snapshot: rows of the (training step,
         time step) heatmap.
     r_norm, r_radius : list of float
-        Largest singular value and spectral radius (largest |eigenvalue|) of R.
+        Largest singular value and spectral radius (largest absolute eigenvalue) of R.
     mean_slope : list of float
         Mean tanh slope ``1 - a^2`` over all steps, sequences and units; near 0
         means saturated units.

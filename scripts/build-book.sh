@@ -31,6 +31,12 @@ export PATH="$repo/.venv/bin:$PATH"
 # set-ups do) would leave "<Figure size ...>" text in place of every figure.
 unset MPLBACKEND
 
+# The student edition: each chapter with its solution cells replaced by stubs.
+# The chapters offer these notebooks for download, so they are made first.
+echo "==> writing the student edition into book/_student"
+rm -rf book/_student
+.venv/bin/python book/_ext/student_edition.py book/_student
+
 echo "==> building the book into $out/_build/html"
 start=$(date +%s)
 .venv/bin/jupyter-book build "$repo" --builder html --all -W -n --keep-going \

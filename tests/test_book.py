@@ -310,3 +310,65 @@ def test_a_broken_backward_pass_fails_the_gradient_checking_chapter(tmp_path, ke
     # A hidden check fails; which one comes first does not matter (with this
     # mutation the step-size sweep, which compares against RNN.backward, already does).
     assert "AssertionError" in str(info.value)
+
+
+# -------------------------------------------------------- the student edition
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+import student_edition  # noqa: E402
+
+
+def test_student_edition_replaces_each_solution_by_a_stub_and_nothing_else():
+    for chapter in student_edition.CHAPTERS:
+        book_nb = jupytext.read(ROOT / "book" / f"{chapter}.md")
+        student = student_edition.student_notebook(chapter)
+        stubs = [c for c in student.cells if "stub" in c.metadata.get("tags", [])]
+        assert len(stubs) == 1, chapter
+        assert "raise NotImplementedError" in stubs[0].source
+        assert not [c for c in student.cells if "solution" in c.metadata.get("tags", [])]
+        assert not [c for c in student.cells if "book-only" in c.metadata.get("tags", [])]
+        compile(stubs[0].source, chapter, "exec")
+        # No second copy: every other cell is the chapter's own, unchanged.
+        kept = [c for c in book_nb.cells if "book-only" not in c.metadata.get("tags", [])]
+        assert len(kept) == len(student.cells)
+        for a, b in zip(kept, student.cells):
+            if b is not stubs[0]:
+                assert a.source == b.source
+
+
+@pytest.mark.parametrize("chapter", NOTEBOOK_PAGES[1:])
+def test_student_notebook_runs_and_its_check_reports_the_stub(book, chapter, tmp_path,
+                                                             kernel_env, monkeypatch):
+    """A student's notebook runs top to bottom; the only thing missing is the student's code."""
+    monkeypatch.setenv("MEMRNN_BOOK_CACHE", str(book["out"] / "_build" / "cache"))
+    name = chapter.split("/")[1]
+    nb = nbformat.read(book["html"] / "_downloads" / _download_dir(book, name)
+                       / f"{name}-student.ipynb", as_version=4)
+    ran = _execute(nb, cwd=tmp_path)
+    texts = []
+    for cell in ran.cells:
+        if cell.cell_type != "code":
+            continue
+        assert not [o for o in cell.outputs if o.output_type == "error"], cell.source
+        texts += ["".join(o.get("data", {}).get("text/plain", "")) for o in cell.outputs]
+    # The check cell ran the student's stub and explained what it found, without raising.
+    assert any("NotImplementedError" in t and "FAIL" in t for t in texts), texts[-5:]
+
+
+def _download_dir(book, name):
+    """Sphinx puts each download under _downloads/<hash>/; find the one for this chapter."""
+    hits = list((book["html"] / "_downloads").glob(f"*/{name}-student.ipynb"))
+    assert len(hits) == 1, hits
+    return hits[0].parent.name
+
+
+@pytest.mark.parametrize("page_name", NOTEBOOK_PAGES[1:])
+def test_book_check_cells_pass_with_the_reference_solutions(book, page_name):
+    nb = nbformat.read(book["html"] / "_sources" / f"{page_name}.ipynb", as_version=4)
+    outputs = ["".join(o.get("data", {}).get("text/plain", ""))
+               for c in nb.cells if c.cell_type == "code" and "selfcheck" in c.source
+               for o in c.outputs]
+    assert outputs and all("Well done" in t for t in outputs if "checks passed" in t), outputs
+    assert any("Well done" in t for t in outputs)
+    # The page links the student edition of the chapter.
+    html = (book["html"] / f"{page_name}.html").read_text(encoding="utf-8")
+    assert f"{page_name.split('/')[1]}-student.ipynb" in html

@@ -1,0 +1,147 @@
+"""Make the student edition of the book: the same chapters, with the solutions taken out.
+
+Each chapter marks the code cells that hold a solution with the tag
+``solution`` and a ``stub`` entry in the cell's metadata naming the package
+object that solves it, for example::
+
+    ```{code-cell} ipython3
+    :tags: [solution]
+    :stub: {"name": "my_generate_samples", "of": "memrnn.data.generate_samples"}
+    my_generate_samples = memrnn.generate_samples
+    ```
+
+In the student edition that cell becomes a stub with the same name, the
+signature and docstring of the package object (so the shapes are there), and
+a body that raises ``NotImplementedError``. For a class, every public method
+and any listed in ``"methods"`` is stubbed; with ``"base"``, the stub
+subclasses it and stubs only the listed methods. Cells tagged ``book-only``
+(the hidden asserts that the book's solutions pass) are left out. Everything
+else, the text and the check cell that follows each exercise, is the chapter
+itself, so there is no second copy to drift.
+
+    python book/_ext/student_edition.py OUTPUT_DIR      # one .ipynb per chapter
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import sys
+import textwrap
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[2]
+CHAPTERS = ["01-data", "02-loss", "03-gradcheck", "04-learner", "05-sweep", "06-vanishing"]
+
+
+def _resolve(dotted: str):
+    module, _, attr = dotted.rpartition(".")
+    try:
+        obj = importlib.import_module(module)
+        return getattr(obj, attr)
+    except (ImportError, AttributeError):
+        # A method, e.g. memrnn.learner.Learner._sgd_step
+        owner = _resolve(module)
+        return getattr(owner, attr)
+
+
+def _doc(obj, indent: str, doc=None) -> str:
+    doc = doc or inspect.getdoc(obj) or "Implement me."
+    body = textwrap.indent(doc, indent)
+    # A raw string, since the docstrings hold LaTeX such as \hat.
+    prefix = "r" if "\\" in doc else ""
+    return f'{indent}{prefix}"""{body.lstrip()}\n{indent}"""\n'
+
+
+class _Source:
+    """A default value shown as source text (``np.float64``, not ``<class ...>``)."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def __repr__(self):
+        return self.text
+
+
+def _default(value):
+    if inspect.isclass(value) and value.__module__.startswith("numpy"):
+        return _Source(f"np.{value.__name__}")
+    return value
+
+
+def _signature(obj) -> str:
+    sig = inspect.signature(obj)
+    # Annotations would name package-internal types; the docstring gives the shapes.
+    params = [p.replace(annotation=inspect.Parameter.empty,
+                        default=p.default if p.default is inspect.Parameter.empty
+                        else _default(p.default))
+              for p in sig.parameters.values()]
+    text = str(sig.replace(parameters=params, return_annotation=inspect.Signature.empty))
+    compile(f"def f{text}: pass", "<stub signature>", "exec")     # fail here, not in a notebook
+    return text
+
+
+def _function_stub(name: str, obj, indent: str = "") -> str:
+    inner = indent + "    "
+    return (f"{indent}def {name}{_signature(obj)}:\n" + _doc(obj, inner)
+            + f'{inner}raise NotImplementedError("exercise: write {name} yourself")\n')
+
+
+def make_stub(spec: dict) -> str:
+    """The source of the stub cell for one ``stub`` specification."""
+    name, obj = spec["name"], _resolve(spec["of"])
+    if inspect.isclass(obj):
+        methods = spec.get("methods") or [m for m, v in vars(obj).items()
+                                          if inspect.isfunction(v) and not m.startswith("_")]
+        base = spec.get("base")
+        head = f"class {name}({base}):\n" if base else f"class {name}:\n"
+        doc = (f"{obj.__name__} with the methods below written by you; everything else is "
+               f"inherited from {base}.") if base else None
+        parts = [head + _doc(obj, "    ", doc)]
+        for m in methods:
+            parts.append("\n" + _function_stub(m, getattr(obj, m), "    "))
+        return "".join(parts)
+    return _function_stub(name, obj)
+
+
+def student_notebook(chapter: str):
+    """The student edition of one chapter, as an nbformat notebook."""
+    nb = jupytext.read(ROOT / "book" / f"{chapter}.md")
+    # Cells tagged book-only assert that the book's own solutions pass; a student's
+    # notebook has stubs there instead.
+    nb.cells = [c for c in nb.cells if "book-only" not in c.metadata.get("tags", [])]
+    stubs = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "solution" not in cell.metadata.get("tags", []):
+            continue
+        spec = cell.metadata.get("stub")
+        if not isinstance(spec, dict) or "name" not in spec or "of" not in spec:
+            raise ValueError(f"{chapter}: a solution cell needs metadata "
+                             f'stub: {{"name": ..., "of": ...}}, got {spec!r}')
+        cell.source = ("# Your turn: replace the NotImplementedError with your code, then run\n"
+                       "# the check cell below.\n" + make_stub(spec))
+        cell.metadata["tags"] = [t for t in cell.metadata["tags"] if t != "solution"] + ["stub"]
+        stubs += 1
+    nb.metadata["memrnn_student_edition"] = {"chapter": chapter, "stubs": stubs}
+    return nb
+
+
+def write_edition(out_dir) -> list[Path]:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for chapter in CHAPTERS:
+        path = out / f"{chapter}-student.ipynb"
+        nbformat.write(student_notebook(chapter), path)
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: python book/_ext/student_edition.py OUTPUT_DIR")
+    for p in write_edition(sys.argv[1]):
+        print(p)
