@@ -31,6 +31,18 @@ def _axes(ax, figsize=(6.0, 4.0)):
     return ax
 
 
+def _paired(a, b, name_a, name_b):
+    """Two equally long, finite 1-D float arrays, or a ValueError naming them."""
+    a = np.asarray(a, dtype=float).reshape(-1)
+    b = np.asarray(b, dtype=float).reshape(-1)
+    if a.shape != b.shape or a.size == 0:
+        raise ValueError(f"{name_a} and {name_b} must be non-empty and of equal length, "
+                         f"got {a.size} and {b.size}")
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        raise ValueError(f"{name_a} or {name_b} holds NaN or infinity: nothing sensible to plot")
+    return a, b
+
+
 def plot_loss_curve(loss_values, ax=None, label="training loss", color=None, trivial=True):
     """Plot logged training losses against the update count (chapter 4).
 
@@ -87,13 +99,7 @@ def plot_predictions(y_true, y_hat, ax=None, max_points=3000, seed=0):
     -------
     matplotlib Axes
     """
-    y_true = np.asarray(y_true, dtype=float).reshape(-1)
-    y_hat = np.asarray(y_hat, dtype=float).reshape(-1)
-    if y_true.shape != y_hat.shape or y_true.size == 0:
-        raise ValueError(f"y_true and y_hat must be non-empty and of equal size, "
-                         f"got {y_true.size} and {y_hat.size}")
-    if not (np.all(np.isfinite(y_true)) and np.all(np.isfinite(y_hat))):
-        raise ValueError("y_true or y_hat holds NaN or infinity: nothing sensible to plot")
+    y_true, y_hat = _paired(y_true, y_hat, "y_true", "y_hat")
     mse = float(np.mean((y_hat - y_true) ** 2))
     idx = np.arange(y_true.size)
     if y_true.size > max_points:
@@ -182,12 +188,7 @@ def plot_constant_predictor(c, mse, ax=None):
     -------
     matplotlib Axes
     """
-    c = np.asarray(c, dtype=float).reshape(-1)
-    mse = np.asarray(mse, dtype=float).reshape(-1)
-    if c.shape != mse.shape or c.size == 0:
-        raise ValueError(f"c and mse must be non-empty and of equal length, got {c.size} and {mse.size}")
-    if not (np.all(np.isfinite(c)) and np.all(np.isfinite(mse))):
-        raise ValueError("c or mse holds NaN or infinity")
+    c, mse = _paired(c, mse, "c", "mse")
     ax = _axes(ax, figsize=(5.5, 3.8))
     grid = np.linspace(min(c.min(), -1.0), max(c.max(), 1.0), 201)
     ax.plot(grid, TRIVIAL_MSE + grid ** 2, color=PALETTE["blue"], ls="-", lw=1.5,
