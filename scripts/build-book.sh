@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 repo="$(pwd)"
 
 bash scripts/setup.sh book
+bash scripts/install-mathjax.sh   # the site serves its own MathJax: no CDN
 
 out="${1:-$repo}"
 mkdir -p "$out"

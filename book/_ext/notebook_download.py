@@ -5,7 +5,8 @@ holds ``ipynb_source``, and it fills that in for MyST-markdown notebooks only
 when launch buttons (Binder, Colab) are configured. This book has no launch
 service, so this extension does that one step itself: it copies the notebook
 that myst-nb executed during the build (``<build>/jupyter_execute/<page>.ipynb``)
-next to the page sources and points the theme's button at it.
+next to the page sources and points the theme's button at it, and makes the
+button save the file rather than open it in a tab.
 """
 
 from __future__ import annotations
@@ -47,7 +48,20 @@ def _warn_about_stderr(executed: Path, pagename: str) -> None:
                                text[0] if text else "(empty)", location=pagename)
 
 
+#: The theme opens the notebook in a new tab. Served as application/x-ipynb+json
+#: (what most static hosts say for .ipynb), a browser then shows the JSON
+#: instead of saving it. The download attribute makes the link save the file,
+#: whatever the host's content type.
+_SAVE_NOT_SHOW = """document.addEventListener("DOMContentLoaded", () => {
+  for (const link of document.querySelectorAll("a.btn-download-notebook-button")) {
+    link.setAttribute("download", link.getAttribute("href").split("/").pop());
+    link.removeAttribute("target");
+  }
+});"""
+
+
 def setup(app):
+    app.add_js_file(None, body=_SAVE_NOT_SHOW)
     # Priority 500 runs before the theme's add_header_buttons (501), which
     # reads ipynb_source.
     app.connect("html-page-context", _add_ipynb_download, priority=500)
