@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/setup.sh test,book   # the book's tools: tests/test_book.py builds it
+bash scripts/setup.sh test,lab    # the book's tools and JupyterLab: the tests build the book
+bash scripts/install-browser.sh    # Chromium for tests/test_browser.py
 bash scripts/install-torch.sh      # optional oracle; the test using it skips without it
 
 echo "==> running the tests"

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import shutil
-import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
@@ -25,60 +23,22 @@ import pytest
 import jupytext
 import nbclient
 import nbformat
-import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from bookpages import EXPECTED_FIGURES, NOTEBOOK_PAGES, ROOT, toc_files
 
-
-#: Pages of the book and the figures each must show. A chapter that loses a
-#: figure, or gains one nobody captioned, fails here.
-EXPECTED_FIGURES = {
-    "book/intro": 0,
-    "book/01-data": 1,
-    "book/02-loss": 1,
-    "book/03-gradcheck": 1,
-    "book/04-learner": 2,
-    "book/05-sweep": 4,
-    "book/06-vanishing": 5,
-    "book/api": 0,
-    "book/references": 0,
-}
-NOTEBOOK_PAGES = [p for p in EXPECTED_FIGURES if p not in ("book/api", "book/references")]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 pytestmark = pytest.mark.book
 
 
-def _toc_files():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for part in toc.get("parts", []):
-        files += [ch["file"] for ch in part["chapters"]]
-    return files
-
-
 def test_toc_and_expected_pages_agree():
-    assert _toc_files() == list(EXPECTED_FIGURES)
+    assert toc_files() == list(EXPECTED_FIGURES)
     for page in EXPECTED_FIGURES:
         assert (ROOT / f"{page}.md").is_file(), page
 
 
 # ----------------------------------------------------------------------- build
-@pytest.fixture(scope="module")
-def book(tmp_path_factory):
-    """Build the book with the README command into a fresh folder; return its paths."""
-    out = tmp_path_factory.mktemp("book")
-    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
-    proc = subprocess.run(["bash", str(ROOT / "scripts" / "build-book.sh"), str(out)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
-    log = proc.stdout + proc.stderr
-    if proc.returncode != 0:
-        tail = "\n".join(log.splitlines()[-80:])
-        pytest.fail(f"the book build failed (exit {proc.returncode}):\n{tail}")
-    # The build's own log, without the set-up's pip chatter.
-    return {"out": out, "html": out / "_build" / "html",
-            "log": (out / "_build" / "build.log").read_text(encoding="utf-8"),
-            "executed": out / "_build" / "jupyter_execute"}
+# The book fixture (conftest.py) builds it once per session with the README command.
 
 
 def test_build_log_has_no_warning(book):

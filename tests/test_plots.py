@@ -6,7 +6,17 @@ import pytest
 from matplotlib.axes import Axes
 
 import memrnn
+from conftest import _confusable, _looks
+from matplotlib.lines import Line2D
 from memrnn import plots
+
+
+def test_confusable_entries_are_detected():
+    same = Line2D([], [], color=plots.PALETTE["blue"], marker="o", ls="-")
+    hue_only = Line2D([], [], color=plots.PALETTE["vermillion"], marker="o", ls="-")
+    dashed = Line2D([], [], color=plots.PALETTE["vermillion"], marker="o", ls="--")
+    assert _confusable(_looks(same), _looks(hue_only))
+    assert not _confusable(_looks(same), _looks(dashed))
 
 
 def _batch(T=6, B=4, seed=1):

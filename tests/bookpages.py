@@ -1,0 +1,64 @@
+"""What the book's tests know about the book: its pages, their figures, how to build it.
+
+Shared by ``test_book.py`` (the built files) and ``test_browser.py`` (the site
+in a real browser), which both use the one build made by the session fixture
+``book`` in ``conftest.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: Pages of the book, in reading order, and the figures each must show. A
+#: chapter that loses a figure, or gains one nobody captioned, fails here.
+EXPECTED_FIGURES = {
+    "book/intro": 0,
+    "book/01-data": 1,
+    "book/02-loss": 1,
+    "book/03-gradcheck": 1,
+    "book/04-learner": 2,
+    "book/05-sweep": 4,
+    "book/06-vanishing": 5,
+    "book/api": 0,
+    "book/references": 0,
+}
+PAGES = list(EXPECTED_FIGURES)
+NOTEBOOK_PAGES = [p for p in PAGES if p not in ("book/api", "book/references")]
+
+
+def toc_files():
+    """The pages named in _toc.yml, in order."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [ch["file"] for ch in part["chapters"]]
+    return files
+
+
+def build_book(out: Path) -> dict:
+    """Build the book with the README's command into ``out``.
+
+    Returns the paths and the build log; raises RuntimeError with the log's
+    tail when the build fails.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    proc = subprocess.run(["bash", str(ROOT / "scripts" / "build-book.sh"), str(out)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-80:])
+        raise RuntimeError(f"the book build failed (exit {proc.returncode}):\n{tail}")
+    return built_book(out)
+
+
+def built_book(out: Path) -> dict:
+    """The paths of a book built into ``out``, and its build log."""
+    # The build's own log, without the set-up's pip chatter.
+    return {"out": out, "html": out / "_build" / "html",
+            "log": (out / "_build" / "build.log").read_text(encoding="utf-8"),
+            "executed": out / "_build" / "jupyter_execute"}
