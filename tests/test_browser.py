@@ -64,7 +64,7 @@ class _Quiet(SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def site(book):
     """The built HTML served on 127.0.0.1 at a free port; yields its base URL."""
     handler = partial(_Quiet, directory=str(book["html"]))
@@ -78,7 +78,7 @@ def site(book):
         server.server_close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def artifacts():
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     (ARTIFACTS / "desktop").mkdir(parents=True)
@@ -87,7 +87,7 @@ def artifacts():
     (ARTIFACTS / "report.json").write_text(json.dumps(REPORT, indent=1, sort_keys=True))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).is_file():
         pytest.fail(f"no Chromium at {CHROMIUM}: run `bash scripts/install-browser.sh` "

@@ -18,6 +18,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import jupytext
 import pytest
@@ -145,4 +146,7 @@ def _run_in_kernel(base, kernel_id, code):
                 conn.close()
                 return "".join(printed)
 
-    return asyncio.run(asyncio.wait_for(run(), timeout=120))
+    # In its own thread and event loop: another test module's fixtures (Playwright's
+    # sync API) may keep an event loop running in this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(asyncio.wait_for(run(), timeout=120))).result()
