@@ -35,7 +35,7 @@ if [ "$got" != "$integrity" ]; then
     exit 1
 fi
 tar -xzf "$tarball" -C "$tmp"
-rm -rf "$dest"
+rm -rf "$dest" "$dest.partial"   # a partial copy from an interrupted run too
 mkdir -p "$(dirname "$dest")"
 cp -r "$tmp/package/es5" "$dest.partial"
 cp "$tmp/package/LICENSE" "$dest.partial/LICENSE"

@@ -4,7 +4,8 @@ A real JupyterLab server, from the ``lab`` extra that ``scripts/setup.sh lab``
 installs, is started on 127.0.0.1 with the repository as its root. Through its
 REST API (what the JupyterLab page itself calls) each chapter's ``.md`` is
 opened as a notebook by jupytext's contents manager, and the notebook's cells
-are the chapter's; then a kernel of that server runs a chapter's first cells.
+are the chapter's; then a kernel of that server imports memrnn from this
+checkout and draws a batch, as a chapter's first cells do.
 """
 
 from __future__ import annotations
@@ -102,10 +103,10 @@ def test_a_lab_kernel_runs_a_chapter_cell(lab):
     """The server's own kernel imports memrnn from this checkout and draws a batch."""
     kernel = _get(lab, "/api/kernels", method="POST", body={"name": "python3"})
     try:
-        session_code = "import memrnn, numpy as np\n" \
+        code = "import memrnn, numpy as np\n" \
                        "x, y = next(memrnn.generate_samples(4, 7, seed=0))\n" \
                        "print(memrnn.__file__, x.shape, bool(np.all(y == x[0])))"
-        output = _run_in_kernel(lab, kernel["id"], session_code)
+        output = _run_in_kernel(lab, kernel["id"], code)
         assert str(ROOT / "memrnn") in output, output
         assert "(7, 4, 1) True" in output, output
     finally:
