@@ -1,4 +1,4 @@
-"""Command line: ``python -m memrnn train ...`` (chapter 4) and ``sweep ...`` (chapter 5).
+"""Command line: ``python -m memrnn train ...`` (chapter 4) and ``sweep ...`` (chapters 5 to 7).
 
 Bad arguments end with one line on stderr and exit status 2; a diverged run
 ends with exit status 1 and a JSON summary that says so.
@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 from . import __version__, _io
 from . import sweep as sweep_mod
-from .data import TRIVIAL_MSE, generate_samples
-from .learner import Learner, TrainingDiverged
-from .losses import MSELoss
-from .rnn import RNN
+from .data import TRIVIAL_MSE
+from .results import finished_runs
+from .run import train_one
+from .settings import IMPLEMENTATIONS, MODELS, OPTIMIZERS, PROFILES, RESULTS_NAME, SweepSettings
 
 
 class _Parser(argparse.ArgumentParser):
@@ -55,6 +54,43 @@ def _positive_float(text):
     return value
 
 
+_TRAINING_OPTIONS = {   # option -> (SweepSettings field, argparse type, help)
+    "--steps": ("steps", _positive_int, "training updates per run"),
+    "--hidden": ("hidden", _positive_int, "hidden units H"),
+    "--batch": ("batch", _positive_int, "sequences per batch"),
+    "--lr": ("lr", _positive_float, "learning rate"),
+    "--seed": ("seed", _nonnegative_int, "base seed; run (T, r) is seeded by (seed, T, r)"),
+    "--eval-batches": ("eval_batches", _positive_int, "fresh held-out batches for the evaluation"),
+    "--log-steps": ("log_steps", _positive_int, "log the training loss every N updates"),
+    "--clip": ("clip", _positive_float, "clip the gradient norm at this value (chapter 6)"),
+    "--forget-bias": ("forget_bias", float, "initial forget-gate bias of the LSTM (chapter 7)"),
+}
+_CHOICES = {            # option -> (field, choices, help)
+    "--dtype": ("dtype", ("float64", "float32"), "floating-point precision"),
+    "--model": ("model", MODELS, "the vanilla RNN or the LSTM (chapter 7)"),
+    "--optimizer": ("optimizer", OPTIMIZERS, "plain SGD or Adam (chapter 7)"),
+    "--implementation": ("implementation", IMPLEMENTATIONS,
+                         "FastRNN or the plain RNN the book shows (same numbers to rounding)"),
+}
+
+
+def _add_training_options(parser, defaults: SweepSettings, *, override: bool):
+    """The options every run has. With ``override`` they default to None, and
+    only those given change the profile; otherwise the defaults are shown."""
+    for option, (field, kind, text) in _TRAINING_OPTIONS.items():
+        value = getattr(defaults, field)
+        shown = "none" if value is None else f"{value:g}" if isinstance(value, float) else value
+        parser.add_argument(option, type=kind, default=None if override else value,
+                            dest=field, help=f"{text} (reference: {shown})")
+    for option, (field, choices, text) in _CHOICES.items():
+        parser.add_argument(option, choices=choices, dest=field,
+                            default=None if override else getattr(defaults, field),
+                            help=f"{text} (reference: {getattr(defaults, field)})")
+    parser.add_argument("--checkpoints", type=_positive_int, nargs="+", metavar="K",
+                        default=None, help="also evaluate each run after K updates, for each K "
+                                           "below --steps (chapter 7; reference: none)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m memrnn",
                      description="Train a NumPy RNN on the memory task: output the first "
@@ -62,60 +98,38 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"memrnn {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
+    ref = PROFILES["reference"]
 
     train = sub.add_parser(
         "train", help="train one model and write its loss curve, scatter plot and summary",
-        description="Train one RNN at the given settings, evaluate it on fresh batches, and "
-                    "write loss.png, scatter.png and summary.json to --out.")
+        description="Train run (T, r) of the reference protocol, or of the settings given, "
+                    "evaluate it on fresh held-out batches, and write loss.png, scatter.png "
+                    "and summary.json to --out. With the same settings, run (T, r) is "
+                    "exactly run (T, r) of a sweep.")
     train.add_argument("--seq-length", type=_positive_int, default=10, metavar="T",
                        help="sequence length T (default: 10)")
-    train.add_argument("--steps", type=_positive_int, default=5000,
-                       help="number of SGD updates (default: 5000)")
-    train.add_argument("--hidden", type=_positive_int, default=10,
-                       help="hidden units H (default: 10)")
-    train.add_argument("--batch", type=_positive_int, default=1024,
-                       help="sequences per batch (default: 1024)")
-    train.add_argument("--lr", type=_positive_float, default=1e-2,
-                       help="learning rate (default: 1e-2)")
-    train.add_argument("--seed", type=_nonnegative_int, default=0,
-                       help="base seed for weights, training and evaluation data (default: 0)")
-    train.add_argument("--eval-batches", type=_positive_int, default=10,
-                       help="fresh batches for the final evaluation (default: 10)")
-    train.add_argument("--log-steps", type=_positive_int, default=50,
-                       help="log the training loss every N updates (default: 50)")
-    train.add_argument("--dtype", choices=("float64", "float32"), default="float64",
-                       help="floating-point precision (default: float64)")
+    train.add_argument("--repeat", type=_nonnegative_int, default=0, metavar="R",
+                       help="repetition r: which of a sweep's runs at this length (default: 0)")
+    _add_training_options(train, ref, override=False)
     train.add_argument("--out", type=Path, default=Path("memrnn-output"),
                        help="output folder (default: ./memrnn-output)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
-    train.add_argument("--clip", type=_positive_float, default=None,
-                       help="clip the gradient norm at this value (default: no clipping)")
 
-    ref = sweep_mod.PROFILES["reference"]
     sweep = sub.add_parser(
         "sweep", help="train repeated runs over sequence lengths; results, table, figures",
         description="Train one model per (sequence length, repetition), in parallel worker "
                     "processes, and write results.json (after every finished run, so that a "
                     "rerun with the same --out resumes), summary.md and the figures to --out. "
                     "--profile sets every default; the options below override it.")
-    sweep.add_argument("--profile", choices=sorted(sweep_mod.PROFILES), default="reference",
+    sweep.add_argument("--profile", choices=sorted(PROFILES), default="reference",
                        help="named settings to start from (default: reference, the book's "
                             "full protocol)")
     sweep.add_argument("--lengths", type=_positive_int, nargs="+", metavar="T",
                        help=f"sequence lengths (reference: {' '.join(map(str, ref.lengths))})")
-    sweep.add_argument("--repeats", type=_positive_int, help=f"runs per length (reference: {ref.repeats})")
-    sweep.add_argument("--steps", type=_positive_int, help=f"SGD updates per run (reference: {ref.steps})")
-    sweep.add_argument("--hidden", type=_positive_int, help=f"hidden units (reference: {ref.hidden})")
-    sweep.add_argument("--batch", type=_positive_int, help=f"batch size (reference: {ref.batch})")
-    sweep.add_argument("--lr", type=_positive_float, help=f"learning rate (reference: {ref.lr:g})")
-    sweep.add_argument("--seed", type=_nonnegative_int, help=f"base seed (reference: {ref.seed})")
-    sweep.add_argument("--eval-batches", type=_positive_int,
-                       help=f"held-out batches per run (reference: {ref.eval_batches})")
-    sweep.add_argument("--dtype", choices=("float64", "float32"),
-                       help=f"precision (reference: {ref.dtype})")
-    sweep.add_argument("--clip", type=_positive_float,
-                       help="clip the gradient norm at this value (reference: no clipping)")
-    sweep.add_argument("--threshold-bits", type=_positive_float,
+    sweep.add_argument("--repeats", type=_positive_int,
+                       help=f"runs per length (reference: {ref.repeats})")
+    _add_training_options(sweep, ref, override=True)
+    sweep.add_argument("--threshold-bits", type=_positive_float, dest="threshold_bits",
                        help=f"a run succeeds with at least this many bits remembered "
                             f"(reference: {ref.threshold_bits:g}, i.e. MSE <= 1/12)")
     sweep.add_argument("--jobs", type=_positive_int, default=None,
@@ -126,63 +140,57 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _settings_of(args, base: SweepSettings) -> SweepSettings:
+    fields = [f for f, *_ in _TRAINING_OPTIONS.values()] + [f for f, *_ in _CHOICES.values()]
+    fields += ["lengths", "repeats", "threshold_bits", "checkpoints"]
+    changes = {f: getattr(args, f) for f in fields if getattr(args, f, None) is not None}
+    for f in ("lengths", "checkpoints"):
+        if f in changes:
+            changes[f] = tuple(changes[f])
+    return base.replace(**changes)
+
+
 def run_train(args) -> int:
     import matplotlib
     matplotlib.use("Agg")          # files only: never open a window
     import matplotlib.pyplot as plt
 
-    # Independent streams for weights, training data and evaluation data, so
-    # that the evaluation batches are never batches the model trained on.
-    init_ss, train_ss, eval_ss = np.random.SeedSequence(args.seed).spawn(3)
-    dtype = np.dtype(args.dtype)
-    model = RNN(1, args.hidden, 1, seed=init_ss, dtype=dtype)
-    learner = Learner(model, MSELoss(),
-                      generate_samples(args.batch, args.seq_length, seed=train_ss, dtype=dtype))
-    settings = {"seq_length": args.seq_length, "steps": args.steps, "hidden": args.hidden,
-                "batch": args.batch, "lr": args.lr, "seed": args.seed, "dtype": args.dtype,
-                "eval_batches": args.eval_batches, "log_steps": args.log_steps, "clip": args.clip}
-    summary = {"memrnn_version": __version__, "settings": settings, "trivial_mse": TRIVIAL_MSE}
-
+    settings = _settings_of(args, PROFILES["reference"])
+    training = settings.training()
+    T, repeat = args.seq_length, args.repeat
+    summary = {"memrnn_version": __version__,
+               "settings": {"seq_length": T, "repeat": repeat, **training},
+               "trivial_mse": TRIVIAL_MSE}
     out = args.out
     out.mkdir(parents=True, exist_ok=True)   # fail before training, not after
-    start = time.perf_counter()
-    try:
-        learner.train(args.steps, args.lr, log_steps=args.log_steps, progress=not args.quiet,
-                      clip=args.clip)
-    except TrainingDiverged as exc:
-        summary.update(diverged=True, error=str(exc), steps_done=learner.step,
-                       wall_time_s=time.perf_counter() - start,
-                       loss_values={str(k): v for k, v in learner.loss_values.items()})
-        _io.write_json(out / "summary.json", summary)
-        print(f"memrnn train: {exc} Summary written to {out / 'summary.json'}", file=sys.stderr)
-        return 1
-    wall = time.perf_counter() - start
-
-    eval_stream = generate_samples(args.batch, args.seq_length, seed=eval_ss, dtype=dtype)
-    mse = learner.evaluate(args.eval_batches, eval_stream)
-    summary.update(diverged=False, steps_done=learner.step, wall_time_s=wall, eval_mse=mse,
-                   eval_mse_over_trivial=mse / TRIVIAL_MSE,
+    record, learner = train_one(training, T, repeat, progress=not args.quiet)
+    summary.update(record=record, steps_done=learner.step, wall_time_s=record["wall_time"],
+                   diverged=record["diverged"], eval_mse=record["eval_mse"],
                    loss_values={str(k): v for k, v in learner.loss_values.items()})
+    if record["diverged"]:
+        summary["error"] = (f"training diverged at update {record['diverged_at'] + 1} "
+                            f"(lr={settings.lr:g}): try a smaller learning rate")
+        _io.write_json(out / "summary.json", summary)
+        print(f"memrnn train: {summary['error']}. Summary written to {out / 'summary.json'}",
+              file=sys.stderr)
+        return 1
+    mse = record["eval_mse"]
+    summary["eval_mse_over_trivial"] = mse / TRIVIAL_MSE
 
     ax = learner.plot_loss()
-    ax.set_title(f"T = {args.seq_length}, H = {args.hidden}, lr = {args.lr:g}")
+    ax.set_title(f"T = {T}, {settings.describe()}", fontsize="small")
     _io.save_figure(ax.figure, out / "loss.png")
     plt.close(ax.figure)
     ax = learner.scatter_plot()
-    ax.set_title(f"T = {args.seq_length}: held-out predictions")
+    ax.set_title(f"T = {T}: held-out predictions")
     _io.save_figure(ax.figure, out / "scatter.png")
     plt.close(ax.figure)
     _io.write_json(out / "summary.json", summary)
 
-    print(f"evaluation MSE on {args.eval_batches} fresh batches of {args.batch}: {mse:.4g} "
-          f"({mse / TRIVIAL_MSE:.2%} of the trivial predictor's 1/3)")
+    print(f"evaluation MSE on {settings.eval_batches} fresh batches of {settings.batch}: "
+          f"{mse:.4g} ({mse / TRIVIAL_MSE:.2%} of the trivial predictor's 1/3)")
     print(f"wrote {out / 'loss.png'}, {out / 'scatter.png'} and {out / 'summary.json'}")
     return 0
-
-
-_SWEEP_OPTIONS = {"lengths": "lengths", "repeats": "repeats", "steps": "steps", "hidden": "hidden",
-                  "batch": "batch", "lr": "lr", "seed": "seed", "eval_batches": "eval_batches",
-                  "dtype": "dtype", "clip": "clip", "threshold_bits": "threshold_bits"}
 
 
 def run_sweep_command(args) -> int:
@@ -192,18 +200,14 @@ def run_sweep_command(args) -> int:
 
     from . import plots
 
-    changes = {field: getattr(args, opt) for opt, field in _SWEEP_OPTIONS.items()
-               if getattr(args, opt) is not None}
-    if "lengths" in changes:
-        changes["lengths"] = tuple(changes["lengths"])
-    settings = sweep_mod.PROFILES[args.profile].replace(**changes)
+    settings = _settings_of(args, PROFILES[args.profile])
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     total = len(settings.lengths) * settings.repeats
     jobs = args.jobs or sweep_mod.default_jobs()
-    done = sweep_mod.finished_runs(out, settings)      # refuses a mismatched file up front
-    print(f"sweep: {total} runs ({len(settings.lengths)} lengths x {settings.repeats} repeats) of "
-          f"{settings.steps} updates, {done} already in {out / sweep_mod.RESULTS_NAME}; "
+    done = finished_runs(out, settings)      # refuses a mismatched file up front
+    print(f"sweep: {total} runs ({len(settings.lengths)} lengths x {settings.repeats} repeats), "
+          f"{settings.describe()}; {done} already in {out / RESULTS_NAME}; "
           f"{jobs} worker process(es)", file=sys.stderr)
     result = sweep_mod.run_sweep(settings, out=out, jobs=jobs, progress=not args.quiet)
 

@@ -1,8 +1,10 @@
-"""Gradient checking by two-sided finite differences: chapter 3 of the book.
+"""Gradient checking by two-sided finite differences: chapters 3 and 7 of the book.
 
 A backward pass is easy to get almost right. These functions compare it with
 the definition of the derivative, one coordinate at a time. They return
-numbers; printing and thresholds are left to the caller.
+numbers; printing and thresholds are left to the caller. ``check_model``
+checks any of memrnn's models (the RNN of chapter 3, the LSTM of chapter 7);
+``check_rnn`` is its RNN-shaped front door.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ import numpy as np
 
 from . import _checks
 from .losses import MSELoss
-from .rnn import PARAM_NAMES, RNN
+from .lstm import LSTM
+from .rnn import PARAM_NAMES as RNN_PARAM_NAMES
+from .rnn import RNN
 
-__all__ = ["numerical_gradient", "relative_error", "check_loss", "check_rnn",
+__all__ = ["numerical_gradient", "relative_error", "check_loss", "check_model", "check_rnn",
            "randomize_weights", "eps_sweep"]
 
 _SCHEMES = ("central", "forward")
@@ -107,28 +111,118 @@ def check_loss(batch_size=16, output_size=1, seed=0, eps=1e-6) -> float:
     return relative_error(analytic, numeric)
 
 
-def randomize_weights(model: RNN, seed=0, scale=0.5) -> None:
-    """Give every parameter of ``model`` random, non-special values (chapter 3).
+#: Recurrent weight matrices (rows indexed by the hidden units), which
+#: ``randomize_weights`` scales by 1/sqrt(H) rather than by ``scale``.
+RECURRENT_NAMES = ("R", "U")
+
+
+def _param_names(model) -> tuple:
+    # A student's own RNN class (memrnn.selfcheck) may not declare PARAM_NAMES.
+    return tuple(getattr(model, "PARAM_NAMES", RNN_PARAM_NAMES))
+
+
+def randomize_weights(model, seed=0, scale=0.5) -> None:
+    """Give every parameter of ``model`` random, non-special values (chapters 3 and 7).
 
     At initialisation R is the identity and the biases are zero, so a backward
     pass that transposes R or drops a bias term can still look right.
     Random weights of moderate size (``scale``) expose such bugs while keeping
-    tanh out of saturation.
+    tanh and the sigmoid out of saturation.
+
+    Parameters
+    ----------
+    model : RNN, LSTM or any model with ``PARAM_NAMES`` and ``set_weights``
+    seed : int or Generator
+    scale : float
+        Standard deviation of the normal draws for every parameter except the
+        recurrent matrix (``R`` of the RNN, ``U`` of the LSTM), which gets
+        ``0.9 / sqrt(H)`` so that the recurrence neither explodes nor dies
+        over the few steps of a check.
     """
     rng = _checks.rng_from(seed)
-    H = model.hidden_size
-    weights = {name: scale * rng.normal(size=getattr(model, name).shape) for name in PARAM_NAMES}
-    weights["R"] = rng.normal(size=(H, H)) * (0.9 / np.sqrt(H))
+    names = _param_names(model)
+    weights = {name: scale * rng.normal(size=getattr(model, name).shape) for name in names}
+    recurrent_scale = 0.9 / np.sqrt(model.hidden_size)
+    for name in RECURRENT_NAMES:
+        if name in weights:
+            weights[name] = rng.normal(size=weights[name].shape) * recurrent_scale
     model.set_weights(weights)
+
+
+def check_model(model=None, seq_length=4, batch_size=3, seed=0, eps=1e-6,
+                include_hidden=True) -> dict:
+    """Check every gradient of a model's backward pass through time (chapters 3 and 7).
+
+    The scalar function is the MSE between the model's output and random
+    targets. Each parameter is perturbed in turn and the loss recomputed by
+    a full forward pass over all time steps, so the whole chain of
+    backpropagation through time is tested, not one step.
+
+    Parameters
+    ----------
+    model : RNN, LSTM or a model like them, optional
+        A float64 model with ``PARAM_NAMES``, ``forward(x, state_offset=...)``
+        and ``backward``, checked with its weights as they are. By default an
+        LSTM(1, 5, 1) with ``randomize_weights`` applied.
+    seq_length, batch_size : int
+        T and B of the random inputs, drawn uniformly from [-1, 1].
+    seed : int or Generator
+        Draws the inputs, targets and, with no ``model``, the weights.
+    eps : float
+        Finite-difference step.
+    include_hidden : bool
+        Also check ``hidden_grads`` (dL/dh_t for every t) by perturbing the
+        hidden states through ``forward(state_offset=...)`` and, for a model
+        with ``cell_grads`` (the LSTM), the cell states through
+        ``forward(cell_offset=...)``.
+
+    Returns
+    -------
+    dict
+        ``"d_" + name`` for every name in ``model.PARAM_NAMES`` and, with
+        ``include_hidden``, ``"d_a"`` (hidden states) and, for an LSTM,
+        ``"d_c"`` (cell states): relative errors as floats.
+    """
+    rng = _checks.rng_from(seed)
+    if model is None:
+        model = LSTM(1, 5, 1, seed=rng)
+        randomize_weights(model, seed=rng)
+    if model.dtype != np.float64:
+        raise TypeError(f"gradient checks need a float64 model, got {model.dtype}")
+    T = _checks.positive_int(seq_length, "seq_length")
+    B = _checks.positive_int(batch_size, "batch_size")
+    x = rng.uniform(-1.0, 1.0, size=(T, B, model.input_size))
+    y = rng.normal(size=(B, model.output_size))
+
+    def loss_value(_=None, **offset):
+        return MSELoss().forward(model.forward(x, **offset), y)
+
+    loss = MSELoss()
+    loss.forward(model.forward(x), y)
+    grads = {k: v.copy() for k, v in model.backward(loss.backward()).items()}
+    # Copies: a fast model overwrites these buffers in the forward passes below.
+    states = {"d_a": ("state_offset", model.hidden_grads.copy())}
+    if getattr(model, "cell_grads", None) is not None:
+        states["d_c"] = ("cell_offset", model.cell_grads.copy())
+
+    errors = {}
+    for name in _param_names(model):
+        numeric = numerical_gradient(loss_value, getattr(model, name), eps)
+        errors["d_" + name] = relative_error(grads["d_" + name], numeric)
+    if include_hidden:
+        for key, (keyword, analytic) in states.items():
+            offset = np.zeros((T, B, model.hidden_size))
+            numeric = numerical_gradient(lambda o: loss_value(**{keyword: o}), offset, eps)
+            errors[key] = relative_error(analytic, numeric)
+    return errors
 
 
 def check_rnn(seq_length=4, batch_size=3, hidden_size=5, input_size=1, output_size=1,
               seed=0, eps=1e-6, model=None, include_hidden=True) -> dict:
     """Check every gradient of the RNN's backward pass through time (chapter 3).
 
-    The scalar function is the MSE between the RNN's output and random
-    targets. Each parameter is perturbed in turn and the loss recomputed by
-    a full forward pass over all time steps.
+    ``check_model`` for the RNN: with no ``model``, a fresh float64 RNN of the
+    given sizes with ``randomize_weights`` applied.
 
     Parameters
     ----------
@@ -139,8 +233,7 @@ def check_rnn(seq_length=4, batch_size=3, hidden_size=5, input_size=1, output_si
     eps : float
         Finite-difference step.
     model : RNN, optional
-        A float64 model to check as it is. By default a fresh RNN with
-        ``randomize_weights`` applied.
+        A float64 model to check as it is.
     include_hidden : bool
         Also check ``hidden_grads`` (dL/da_t for every t) by perturbing the
         hidden states through ``RNN.forward(state_offset=...)``.
@@ -155,30 +248,8 @@ def check_rnn(seq_length=4, batch_size=3, hidden_size=5, input_size=1, output_si
     if model is None:
         model = RNN(input_size, hidden_size, output_size, seed=rng)
         randomize_weights(model, seed=rng)
-    if model.dtype != np.float64:
-        raise TypeError(f"gradient checks need a float64 model, got {model.dtype}")
-    T = _checks.positive_int(seq_length, "seq_length")
-    B = _checks.positive_int(batch_size, "batch_size")
-    x = rng.uniform(-1.0, 1.0, size=(T, B, model.input_size))
-    y = rng.normal(size=(B, model.output_size))
-
-    def loss_value(_=None, offset=None):
-        return MSELoss().forward(model.forward(x, state_offset=offset), y)
-
-    loss = MSELoss()
-    loss.forward(model.forward(x), y)
-    grads = {k: v.copy() for k, v in model.backward(loss.backward()).items()}
-    hidden = model.hidden_grads.copy()
-
-    errors = {}
-    for name in PARAM_NAMES:
-        numeric = numerical_gradient(loss_value, getattr(model, name), eps)
-        errors["d_" + name] = relative_error(grads["d_" + name], numeric)
-    if include_hidden:
-        offset = np.zeros((T, B, model.hidden_size))
-        numeric = numerical_gradient(lambda o: loss_value(offset=o), offset, eps)
-        errors["d_a"] = relative_error(hidden, numeric)
-    return errors
+    return check_model(model, seq_length, batch_size, seed=rng, eps=eps,
+                       include_hidden=include_hidden)
 
 
 def eps_sweep(eps_values, seq_length=4, batch_size=3, hidden_size=5, seed=0) -> dict:

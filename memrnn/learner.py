@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from . import _checks, plots
+from . import _checks
 
 __all__ = ["Learner", "TrainingDiverged"]
 
@@ -106,19 +106,22 @@ class Learner:
         self.step = 0
         self.y_hats = None
         self.y_trues = None
+        self._optimizer = None
+        self._update = model.update
 
     def train(self, iter_steps, lr, log_steps=50, *, progress=True, blas_threads=1, clip=None,
-              callback=None):
-        """Run exactly ``iter_steps`` SGD updates.
+              callback=None, optimizer=None):
+        """Run exactly ``iter_steps`` updates.
 
         Parameters
         ----------
         iter_steps : int
             Number of updates (forward, backward, update) to perform.
         lr : float
-            Learning rate of plain SGD.
+            Learning rate.
         log_steps : int
-            Record the batch loss every ``log_steps`` updates.
+            Record the batch loss every ``log_steps`` updates, and at the last
+            update of the call, so that the end of a run is always logged.
         progress : bool
             Show a ``tqdm.auto`` progress bar with the current loss.
         blas_threads : int or None
@@ -139,6 +142,11 @@ class Learner:
             pass (``A``, ``hidden_grads``, ``grads`` before any clipping),
             ``learner.last_loss`` and ``learner.grad_norms[-1]``. Chapter 6's
             ``vanishing.Monitor`` is such a callback.
+        optimizer : None, "sgd", "adam" or an optimizer object
+            ``None`` or ``"sgd"``: plain SGD through ``model.update(lr)``.
+            ``"adam"``: Adam (chapter 7), with its state kept by the learner
+            from call to call. An object with ``step(model, lr)``, such as
+            ``memrnn.optim.Adam(...)``, is used as it is.
 
         Returns
         -------
@@ -158,20 +166,40 @@ class Learner:
             clip = _checks.positive_float(clip, "clip")
         if callback is not None and not callable(callback):
             raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
+        self._update = self._updater(optimizer)
         limit = (contextlib.nullcontext() if blas_threads is None else
                  threadpool_limits(_checks.positive_int(blas_threads, "blas_threads"), "blas"))
         # The bar is advanced by hand, once per update: iterating over it as
         # well as calling update() would count every step twice.
         with limit, _progress_bar()(total=iter_steps, disable=not progress, desc="training",
                          unit="update", leave=True, dynamic_ncols=True) as bar:
-            for _ in range(iter_steps):
+            for i in range(iter_steps):
                 loss = self._sgd_step(lr, clip, callback)
-                if self.step % log_steps == 0:
+                if self.step % log_steps == 0 or i == iter_steps - 1:
                     self.loss_values[self.step] = loss
                     bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
                 self.step += 1
                 bar.update(1)
         return self.loss_values
+
+    def _updater(self, optimizer):
+        """The function ``_sgd_step`` applies each update with: ``update(lr)``."""
+        if optimizer is None or optimizer == "sgd":
+            return self.model.update
+        if isinstance(optimizer, str):
+            if optimizer != "adam":
+                raise ValueError(f"optimizer must be None, 'sgd', 'adam' or an object with "
+                                 f"step(model, lr), got {optimizer!r}")
+            from .optim import Adam
+
+            if not isinstance(self._optimizer, Adam):
+                self._optimizer = Adam()
+            optimizer = self._optimizer
+        if not callable(getattr(optimizer, "step", None)):
+            raise TypeError(f"optimizer must be None, 'sgd', 'adam' or an object with "
+                            f"step(model, lr), got {type(optimizer).__name__}")
+        model = self.model
+        return lambda lr: optimizer.step(model, lr)
 
     def _sgd_step(self, lr: float, clip=None, callback=None) -> float:
         """One update of plain SGD on a fresh batch; return that batch's loss (chapter 4).
@@ -182,7 +210,9 @@ class Learner:
         ``self.model.backward(self.loss_obj.backward())`` and apply
         ``self.model.update(lr)``. A non-finite prediction, loss or gradient
         raises ``TrainingDiverged`` before the update. ``clip`` and ``callback``
-        are ``train``'s options and may be ignored in a first version.
+        are ``train``'s options and may be ignored in a first version, and so
+        may ``self._update``, which is ``model.update`` unless ``train`` was
+        given another optimizer.
         """
         x, y = next(self.data_generator)
         model = self.model
@@ -208,7 +238,7 @@ class Learner:
                 for g in grads.values():
                     g *= clip / norm
                 self.clipped += 1
-            model.update(lr)
+            self._update(lr)              # model.update(lr): plain SGD, unless train says otherwise
         return loss
 
     def make_predictions(self, n_batches=1, data_generator=None):
@@ -249,6 +279,8 @@ class Learner:
 
     def plot_loss(self, ax=None, **kwargs):
         """Plot ``loss_values`` on a log scale with the 1/3 level; returns the Axes."""
+        from . import plots  # only here: training never needs matplotlib
+
         return plots.plot_loss_curve(self.loss_values, ax=ax, **kwargs)
 
     def scatter_plot(self, ax=None, **kwargs):
@@ -256,6 +288,8 @@ class Learner:
 
         Makes predictions on one fresh batch first if there are none yet.
         """
+        from . import plots
+
         if self.y_hats is None:
             self.make_predictions(1)
         return plots.plot_predictions(self.y_trues, self.y_hats, ax=ax, **kwargs)

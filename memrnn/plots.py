@@ -1,4 +1,4 @@
-"""The book's figures, shared with the learner and the command line (chapters 1-6).
+"""The book's figures, shared with the learner and the command line (chapters 1-7).
 
 Every function takes an optional matplotlib ``ax`` (a new figure is made when
 it is ``None``) and returns that ``Axes``; ``ax.figure`` is the figure. Series
@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .data import TRIVIAL_MSE
+from .information import bits_remembered, mse_for_bits
 
 __all__ = ["PALETTE", "plot_sequences", "plot_constant_predictor", "plot_eps_sweep",
            "plot_loss_curve", "plot_predictions", "plot_sweep_mse", "plot_success_rate",
@@ -239,13 +240,13 @@ def plot_eps_sweep(sweep, ax=None):
 # ------------------------------------------------------------ chapter 5: sweep
 def _bits_axis(ax):
     """A right-hand axis that reads an MSE as bits remembered, log4(1 / (3 MSE))."""
-    def to_bits(mse):
+    def to_bits(mse):      # unclipped, unlike bits_remembered: an axis must be invertible
         with np.errstate(divide="ignore", invalid="ignore"):
-            return 0.5 * np.log2(TRIVIAL_MSE / np.asarray(mse, dtype=float))
+            return -np.log(3.0 * np.asarray(mse, dtype=float)) / np.log(4.0)
 
     def to_mse(bits):
         with np.errstate(over="ignore"):
-            return TRIVIAL_MSE / 4.0 ** np.asarray(bits, dtype=float)
+            return mse_for_bits(bits)
 
     sec = ax.secondary_yaxis("right", functions=(to_bits, to_mse))
     # The parent's log locator would put decades on the bits axis; bits are linear.
@@ -393,8 +394,6 @@ def plot_sweep_comparison(results, ax=None):
     """
     if not results:
         raise ValueError("results is empty")
-    from .sweep import bits_remembered
-
     ax = _axes(ax, figsize=(6.0, 3.8))
     for k, (label, res) in enumerate(results.items()):
         colour, marker, ls = _SERIES[k % len(_SERIES)]

@@ -1,10 +1,12 @@
-"""Self-checks for students' own implementations (the exercises of chapters 1-6).
+"""Self-checks for students' own implementations (the exercises of chapters 1-7).
 
 Each ``check_*`` function runs a student's code against the same properties
 the package's tests use, and explains what it finds in the language of the
 book: "y must be the FIRST element of each sequence; yours matches the last".
 It never raises for a wrong answer; it returns a ``Report`` that prints as a
-list of passed and failed checks, in a terminal and in a notebook.
+list of passed and failed checks, in a terminal and in a notebook. So every
+check catches any ``Exception`` from the student's code: a crash is a finding
+to explain, not an error to pass on.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import inspect
 import traceback
 
 import numpy as np
+
+from .gradcheck import numerical_gradient, relative_error
 
 __all__ = ["Report", "check_generator", "check_mse", "check_numerical_gradient",
            "check_rnn_backward", "check_learner", "check_sweep_loop", "check_grad_norms"]
@@ -49,7 +53,8 @@ class Report:
         head = f"{self.title}: {n_ok} of {len(self.items)} checks passed"
         lines = [head]
         for name, ok, why in self.items:
-            lines.append(f"  [{'ok' if ok else 'FAIL'}] {name}" + ("" if ok or not why else f"\n         {why}"))
+            detail = "" if ok or not why else f"\n         {why}"
+            lines.append(f"  [{'ok' if ok else 'FAIL'}] {name}{detail}")
         if self.passed:
             lines.append("  Well done: your implementation behaves as it should.")
         return "\n".join(lines)
@@ -80,7 +85,7 @@ def check_generator(generate_samples, batch_size=256, seq_length=6) -> Report:
         stream = generate_samples(batch_size, seq_length)
         x, y = next(stream)
         x2, _ = next(stream)
-    except Exception as err:   # noqa: BLE001 - a student's bug is reported, not raised
+    except Exception as err:
         return _crash(report, "yields (x, y) batches", err)
     x, y, x2 = np.asarray(x), np.asarray(y), np.asarray(x2)
     if not report.add("x has shape (T, B, 1)", x.shape == (seq_length, batch_size, 1),
@@ -121,7 +126,7 @@ def check_mse(loss_cls, seed=0) -> Report:
         loss = loss_cls()
         value = loss.forward(y_hat, y)
         grad = np.asarray(loss.backward(), dtype=float)
-    except Exception as err:   # noqa: BLE001
+    except Exception as err:
         return _crash(report, "forward and backward run", err)
     expected = float(np.mean((y_hat - y) ** 2))
     why = f"expected {expected:.6g}, got {value!r}"
@@ -144,14 +149,8 @@ def check_mse(loss_cls, seed=0) -> Report:
                 why += f"; yours is {factor:g} times that: {hint}"
                 break
         report.add("backward returns 2 (y_hat - y) / N", np.allclose(grad, right), why)
-        numeric = np.empty_like(y_hat)
-        eps = 1e-6
-        for i in range(N):
-            up, down = y_hat.copy(), y_hat.copy()
-            up.flat[i] += eps
-            down.flat[i] -= eps
-            numeric.flat[i] = (loss_cls().forward(up, y) - loss_cls().forward(down, y)) / (2 * eps)
-        err = np.linalg.norm(grad - numeric) / (np.linalg.norm(grad) + np.linalg.norm(numeric))
+        numeric = numerical_gradient(lambda p: loss_cls().forward(p, y), y_hat.copy(), 1e-6)
+        err = relative_error(grad, numeric)
         report.add("backward agrees with finite differences of forward", err < 1e-6,
                    f"relative error {err:.1e} (chapter 3); forward and backward disagree")
     return report
@@ -173,7 +172,7 @@ def check_numerical_gradient(numerical_gradient, seed=0) -> Report:
     exact[1, 1] += original[0, 0]
     try:
         g = np.asarray(numerical_gradient(f, x, 1e-5), dtype=float)
-    except Exception as err:   # noqa: BLE001
+    except Exception as err:
         return _crash(report, "runs on a known function", err)
     if not report.add("returns one entry per coordinate", g.shape == x.shape,
                       f"expected shape {x.shape}, got {g.shape}"):
@@ -197,6 +196,8 @@ def check_rnn_backward(model, seed=0, eps=1e-6) -> Report:
     ``model`` is an RNN-like object with ``forward``, ``backward`` and the
     parameter arrays ``W, R, bs, V, by`` (the student's own class, or an RNN
     whose methods were replaced). Its weights are set to random values first.
+    A wrong gradient that matches a classic mistake is named: the plain
+    ``RNN.backward`` with that one line changed gives the same numbers.
     """
     from .gradcheck import randomize_weights
     from .rnn import PARAM_NAMES
@@ -205,22 +206,21 @@ def check_rnn_backward(model, seed=0, eps=1e-6) -> Report:
     rng = np.random.default_rng(seed)
     try:
         randomize_weights(model, seed=rng)
-    except Exception as err:   # noqa: BLE001
+    except Exception as err:
         return _crash(report, "accepts random weights", err)
     T, B = 5, 3
     x = rng.uniform(-1, 1, size=(T, B, model.input_size))
     y = rng.normal(size=(B, model.output_size))
 
-    def loss():
+    def loss(_=None):
         return float(np.mean((model.forward(x) - y) ** 2))
 
     try:
         y_hat = model.forward(x)
         grads = model.backward(2.0 / y.size * (y_hat - y))
         grads = {k: np.array(v, dtype=float) for k, v in grads.items()}
-    except Exception as err:   # noqa: BLE001
+    except Exception as err:
         return _crash(report, "forward and backward run", err)
-    variants = _bptt_variants(model, x, 2.0 / y.size * (model.forward(x) - y))
     hints = {
         "W": "dW sums x_t^T delta_t over t, with delta_t = dL/da_t * (1 - a_t^2)",
         "R": "dR sums a_{t-1}^T delta_t: the PREVIOUS state, and dL/da_{t-1} = delta_t R^T",
@@ -228,56 +228,59 @@ def check_rnn_backward(model, seed=0, eps=1e-6) -> Report:
         "V": "dV = a_T^T dL/dy_hat: the LAST state",
         "by": "dby sums dL/dy_hat over the batch",
     }
+    weights = {name: np.array(getattr(model, name), dtype=float) for name in PARAM_NAMES}
+    known = _known_mistakes(weights, x, 2.0 / y.size * (y_hat - y))
     for name in PARAM_NAMES:
         key = "d_" + name
         if key not in grads:
             report.add(f"{key} is returned", False, f"backward must return a dict with {key}")
             continue
-        p = getattr(model, name)
-        numeric = np.empty(p.shape)
-        for i in range(p.size):
-            old = p.flat[i]
-            p.flat[i] = old + eps
-            up = loss()
-            p.flat[i] = old - eps
-            down = loss()
-            p.flat[i] = old
-            numeric.flat[i] = (up - down) / (2 * eps)
+        numeric = numerical_gradient(loss, getattr(model, name), eps)
         a = grads[key]
         if a.shape != numeric.shape:
             report.add(f"{key} has the shape of {name}", False,
                        f"expected {numeric.shape}, got {a.shape}")
             continue
-        err = np.linalg.norm(a - numeric) / (np.linalg.norm(a) + np.linalg.norm(numeric) + 1e-300)
+        err = relative_error(a, numeric)
         why = f"relative error {err:.1e} against finite differences. Hint: {hints[name]}"
         if np.allclose(a, -numeric, rtol=1e-5, atol=1e-9):
             why += ". Yours has the opposite sign: check the sign of tanh' = 1 - a^2"
         else:
-            for bug, grads_of_bug in variants.items():
-                if key in grads_of_bug and err >= 1e-6 and \
-                        np.allclose(a, grads_of_bug[key], rtol=1e-6, atol=1e-10):
+            for bug, wrong in known.items():
+                if err >= 1e-6 and np.allclose(a, wrong[key], rtol=1e-6, atol=1e-10):
                     why += f". Yours matches a backward pass that {bug}"
                     break
         report.add(f"{key} agrees with finite differences", err < 1e-6, why)
     return report
 
 
-def _bptt_variants(model, x, dy):
-    """Gradients of two typical wrong backward passes, to recognise them by name."""
-    A = np.array(model.A, dtype=float)
-    T = A.shape[0] - 1
+#: Classic mistakes in backpropagation through time, each as one line of the
+#: plain ``RNN.backward`` changed: (the line's text, what the mistake writes).
+RNN_MISTAKES = {
+    "forgot the tanh derivative (1 - a_t^2)": ("d_a[t - 1] * (1.0 - A[t] ** 2)", "d_a[t - 1]"),
+    "used R instead of R^T": ("delta @ self.R.T", "delta @ self.R"),
+}
+
+
+def _known_mistakes(weights, x, dy) -> dict:
+    """The gradients that the plain RNN's backward pass gives with each of ``RNN_MISTAKES``."""
+    import textwrap
+
+    from . import rnn
+
+    source = textwrap.dedent(inspect.getsource(rnn.RNN.backward))
     out = {}
-    for bug in ("forgot the tanh derivative (1 - a_t^2)", "used R instead of R^T"):
-        g = {"d_W": np.zeros(model.W.shape), "d_R": np.zeros(model.R.shape),
-             "d_bs": np.zeros(model.bs.shape)}
-        d_a = dy @ model.V.T
-        for t in range(T, 0, -1):
-            delta = d_a if bug.startswith("forgot") else d_a * (1.0 - A[t] ** 2)
-            g["d_W"] += x[t - 1].T @ delta
-            g["d_R"] += A[t - 1].T @ delta
-            g["d_bs"] += delta.sum(axis=0)[:, None]
-            d_a = delta @ (model.R if bug.startswith("used R") else model.R.T)
-        out[bug] = g
+    for bug, (right, wrong) in RNN_MISTAKES.items():
+        if source.count(right) != 1:           # the plain code changed: recognise nothing
+            continue
+        namespace = dict(vars(rnn))
+        exec(compile(source.replace(right, wrong), f"<RNN.backward that {bug}>", "exec"),
+             namespace)
+        mistaken = type("MistakenRNN", (rnn.RNN,), {"backward": namespace["backward"]})
+        model = mistaken(x.shape[2], weights["R"].shape[0], dy.shape[1], seed=0)
+        model.set_weights(weights)
+        model.forward(x)
+        out[bug] = model.backward(dy)
     return out
 
 
@@ -295,6 +298,14 @@ def check_learner(learner_cls, steps=200, seed=0) -> Report:
     report = Report("Learner")
     model = RNN(1, 8, 1, seed=seed)
     before = model.get_weights()
+    updates = []
+    plain_update = model.update
+
+    def counted_update(lr):
+        updates.append(lr)
+        return plain_update(lr)
+
+    model.update = counted_update          # counts the updates the student's step applies
     try:
         learner = learner_cls(model, MSELoss(), generate_samples(128, 3, seed=seed + 1))
         quiet = {}
@@ -305,11 +316,18 @@ def check_learner(learner_cls, steps=200, seed=0) -> Report:
             pass
         learner.train(steps, 0.05, **quiet)
         losses = dict(learner.loss_values)
-    except Exception as err:   # noqa: BLE001
+    except Exception as err:
         return _crash(report, "train runs", err)
     changed = any(not np.array_equal(before[k], v) for k, v in model.get_weights().items())
     report.add("training changes the weights", changed,
                "the weights did not move: call model.update(lr) after backward in every step")
+    if changed:
+        why = f"train({steps}) applied {len(updates)} updates"
+        if len(updates) == steps - 1:
+            why += ": one too few, is a loop starting at 1?"
+        elif len(updates) > steps:
+            why += ": more than asked, is the update called twice per step?"
+        report.add(f"train({steps}) makes exactly {steps} updates", len(updates) == steps, why)
     if not report.add("loss_values records the loss", len(losses) > 1,
                       "loss_values should map the update count to the loss, logged every "
                       "log_steps updates"):
@@ -327,14 +345,15 @@ def check_learner(learner_cls, steps=200, seed=0) -> Report:
 # ------------------------------------------------------------------ chapter 5
 def check_sweep_loop(sweep_loop) -> Report:
     """Check a student's ``sweep_loop(training, lengths, repeats)`` (chapter 5)."""
-    from .sweep import PROFILES, sweep_loop as reference_loop
+    from .settings import PROFILES
+    from .sweep import sweep_loop as reference_loop
 
     report = Report("sweep_loop")
     settings = PROFILES["smoke"].replace(steps=20)
     lengths, repeats = (2, 3), 2
     try:
         got = sweep_loop(settings.training(), lengths, repeats)
-    except Exception as err:   # noqa: BLE001
+    except Exception as err:
         return _crash(report, "runs on a tiny sweep", err)
     expected = reference_loop(settings.training(), lengths, repeats)
     if not report.add("returns a dict with one entry per length", isinstance(got, dict)
@@ -373,7 +392,7 @@ def check_grad_norms(hidden_grad_norms) -> Report:
     expected = reference(model)
     try:
         got = np.asarray(hidden_grad_norms(model), dtype=float)
-    except Exception as err:   # noqa: BLE001
+    except Exception as err:
         return _crash(report, "runs after a backward pass", err)
     if not report.add("one value per time step, shape (T,)", got.shape == expected.shape,
                       f"expected shape {expected.shape}, got {got.shape}: take the norm over the "

@@ -22,8 +22,8 @@ import numpy as np
 
 from . import _checks
 
-__all__ = ["hidden_grad_norms", "step_contributions", "jacobian_products",
-           "jacobian_bound", "Monitor", "diagnose", "monitored_run"]
+__all__ = ["hidden_grad_norms", "cell_grad_norms", "step_contributions", "jacobian_products",
+           "jacobian_bound", "Monitor", "diagnose", "summarize"]
 
 
 def _needs_backward(model):
@@ -44,6 +44,21 @@ def hidden_grad_norms(model) -> np.ndarray:
     """
     _needs_backward(model)
     g = model.hidden_grads
+    return np.sqrt(np.einsum("tbh,tbh->t", g, g, dtype=np.float64))
+
+
+def cell_grad_norms(model) -> np.ndarray:
+    """Norm of dL/dc_t for every time step t = 1..T, for a model with a cell state (chapter 7).
+
+    Returns
+    -------
+    ndarray, shape (T,)
+        As ``hidden_grad_norms``, for ``model.cell_grads``.
+    """
+    _needs_backward(model)
+    g = getattr(model, "cell_grads", None)
+    if g is None:
+        raise TypeError(f"{type(model).__name__} has no cell state: cell_grad_norms is for the LSTM")
     return np.sqrt(np.einsum("tbh,tbh->t", g, g, dtype=np.float64))
 
 
@@ -148,13 +163,18 @@ class Monitor:
     hidden_norms : list of ndarray (T,)
         ``hidden_grad_norms`` at each snapshot: rows of the (training step,
         time step) heatmap.
+    grad_norm : list of float
+        The total gradient norm at each snapshot.
+    cell_norms : list of ndarray (T,)
+        ``cell_grad_norms`` at each snapshot, for a model with a cell state (LSTM).
     r_norm, r_radius : list of float
-        Largest singular value and spectral radius (largest absolute eigenvalue) of R.
+        For the RNN: largest singular value and spectral radius (largest
+        absolute eigenvalue) of R.
     mean_slope : list of float
-        Mean tanh slope ``1 - a^2`` over all steps, sequences and units; near 0
-        means saturated units.
+        For the RNN: mean tanh slope ``1 - a^2`` over all steps, sequences and
+        units; near 0 means saturated units.
     saturated : list of float
-        Share of hidden activations with ``|a| > 0.99``.
+        For the RNN: share of hidden activations with ``|a| > 0.99``.
 
     Examples
     --------
@@ -166,7 +186,7 @@ class Monitor:
         self.every = _checks.positive_int(every, "every")
         self.steps, self.losses, self.hidden_norms = [], [], []
         self.r_norm, self.r_radius, self.mean_slope, self.saturated = [], [], [], []
-        self.grad_norm = []
+        self.grad_norm, self.cell_norms = [], []
 
     def __call__(self, learner):
         step = learner.step             # updates done before the one about to be applied
@@ -174,15 +194,18 @@ class Monitor:
             return
         model = learner.model
         A = model.A[1:]
-        R = model.R.astype(np.float64)
         self.steps.append(step)
         self.losses.append(float(learner.last_loss))
         self.hidden_norms.append(hidden_grad_norms(model))
-        self.r_norm.append(float(np.linalg.norm(R, 2)))
-        self.r_radius.append(float(np.max(np.abs(np.linalg.eigvals(R)))))
-        self.mean_slope.append(float(np.mean(1.0 - A.astype(np.float64) ** 2)))
-        self.saturated.append(float(np.mean(np.abs(A) > 0.99)))
         self.grad_norm.append(float(learner.grad_norms[-1]))
+        if getattr(model, "cell_grads", None) is not None:
+            self.cell_norms.append(cell_grad_norms(model))
+        if hasattr(model, "R"):           # the RNN's recurrence and tanh slopes
+            R = model.R.astype(np.float64)
+            self.r_norm.append(float(np.linalg.norm(R, 2)))
+            self.r_radius.append(float(np.max(np.abs(np.linalg.eigvals(R)))))
+            self.mean_slope.append(float(np.mean(1.0 - A.astype(np.float64) ** 2)))
+            self.saturated.append(float(np.mean(np.abs(A) > 0.99)))
 
     def heatmap(self) -> np.ndarray:
         """The snapshots' ``hidden_grad_norms`` as one array, shape (snapshots, T)."""
@@ -215,60 +238,40 @@ def diagnose(model, x, y, n_seq=64) -> dict:
     }
 
 
-def monitored_run(length, repeat=0, settings=None, every=25, n_seq=64) -> dict:
-    """Train run (length, repeat) of a sweep again, watching it (chapter 6).
+def _rounded(values, digits=5) -> list:
+    """Floats rounded to ``digits`` significant digits, for compact results files."""
+    return [float(f"{v:.{digits}g}") for v in np.asarray(values, dtype=float).ravel()]
 
-    The seeds are those of ``memrnn.sweep.run_one`` for the same settings, so
-    this is the same training run, update for update, with a ``Monitor``
-    attached and the diagnostics taken before and after training on the same
-    held-out batch. A module-level function of plain arguments, so that
-    several can run in worker processes.
 
-    Parameters
-    ----------
-    length, repeat : int
-    settings : memrnn.sweep.SweepSettings or None
-        Default: the reference settings.
-    every : int
-        Monitor snapshot interval.
-    n_seq : int
-        Sequences used for the Jacobian products.
+def summarize(model, x, y, n_seq=64) -> dict:
+    """A compact record of ``diagnose`` for a results file (chapters 5 to 7).
+
+    Every run of a sweep keeps this for the model at initialisation and after
+    training, on the same held-out batch, so that chapters 6 and 7 can show
+    the spread of the diagnostics over many runs without training them again.
 
     Returns
     -------
-    dict
-        ``length``, ``repeat``, ``monitor`` (a ``Monitor``), ``grad_norms``,
-        ``loss_values``, ``diverged_at`` (update or None), ``eval_mse``,
-        ``clipped``, and ``init`` and ``final``: ``diagnose`` results.
+    dict of lists and floats
+        ``loss``; ``hidden_norms`` (T values of ||dL/da_t||); for a model with
+        a cell state ``cell_norms`` (||dL/dc_t||); for the RNN ``sv_median`` and
+        ``bound_median`` (median over ``n_seq`` sequences of the largest
+        singular value of ``P_t`` and of its bound, per t), ``mean_slope`` and
+        ``saturated``.
     """
-    from threadpoolctl import threadpool_limits
-
-    from .data import generate_samples
-    from .learner import Learner, TrainingDiverged
     from .losses import MSELoss
-    from .rnn import RNN
-    from .sweep import PROFILES, run_seed
 
-    s = PROFILES["reference"] if settings is None else settings
-    init_ss, train_ss, eval_ss = run_seed(s.seed, length, repeat).spawn(3)
-    dtype = np.dtype(s.dtype)
-    with threadpool_limits(1, "blas"):
-        model = RNN(1, s.hidden, 1, seed=init_ss, dtype=dtype)
-        eval_stream = generate_samples(s.batch, length, seed=eval_ss, dtype=dtype)
-        x_probe, y_probe = next(generate_samples(s.batch, length, seed=eval_ss, dtype=dtype))
-        before = diagnose(model, x_probe, y_probe, n_seq)
-        learner = Learner(model, MSELoss(), generate_samples(s.batch, length, seed=train_ss,
-                                                             dtype=dtype))
-        monitor = Monitor(every)
-        diverged_at = None
-        try:
-            learner.train(s.steps, s.lr, log_steps=s.log_steps, progress=False,
-                          blas_threads=None, clip=s.clip, callback=monitor)
-        except TrainingDiverged as err:
-            diverged_at = err.step
-        eval_mse = None if diverged_at is not None else learner.evaluate(s.eval_batches, eval_stream)
-        after = diagnose(model, x_probe, y_probe, n_seq) if diverged_at is None else None
-    return {"length": length, "repeat": repeat, "monitor": monitor,
-            "grad_norms": list(learner.grad_norms), "loss_values": dict(learner.loss_values),
-            "diverged_at": diverged_at, "eval_mse": eval_mse, "clipped": learner.clipped,
-            "init": before, "final": after}
+    loss = MSELoss()
+    value = loss.forward(model.forward(x), y)
+    model.backward(loss.backward())
+    out = {"loss": float(value), "hidden_norms": _rounded(hidden_grad_norms(model))}
+    if getattr(model, "cell_grads", None) is not None:
+        out["cell_norms"] = _rounded(cell_grad_norms(model))
+    if hasattr(model, "R"):
+        sv = jacobian_products(model, n_seq=n_seq)
+        out["sv_median"] = _rounded(np.median(sv[:, :, 0], axis=1))
+        out["bound_median"] = _rounded(np.median(jacobian_bound(model, n_seq=n_seq), axis=1))
+        A = model.A[1:].astype(np.float64)
+        out["mean_slope"] = float(np.mean(1.0 - A ** 2))
+        out["saturated"] = float(np.mean(np.abs(A) > 0.99))
+    return out

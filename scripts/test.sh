@@ -1,12 +1,33 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh clone: set up .venv, then run pytest.
-# Extra arguments go to pytest, e.g. `bash scripts/test.sh -k learner`.
+# The test suite, from a fresh clone: set up .venv, lint, then run pytest.
+#
+#   bash scripts/test.sh            # everything: what CI runs (about 25 minutes on 2 cores)
+#   bash scripts/test.sh --fast     # everything but the book, its notebooks and the browser
+#                                   # (a few minutes): for iterating on the package
+#
+# Extra arguments go to pytest, e.g. `bash scripts/test.sh --fast -k learner`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/setup.sh test,lab    # the book's tools and JupyterLab: the tests build the book
-bash scripts/install-browser.sh    # Chromium for tests/test_browser.py
-bash scripts/install-torch.sh      # optional oracle; the test using it skips without it
+fast=0
+if [ "${1:-}" = "--fast" ]; then
+    fast=1
+    shift
+fi
+
+if [ "$fast" = 1 ]; then
+    bash scripts/setup.sh test
+else
+    bash scripts/setup.sh test,lab     # the book's tools and JupyterLab: the tests build the book
+    bash scripts/install-browser.sh    # Chromium (and poppler) for the browser and PDF tests
+fi
+bash scripts/install-torch.sh          # optional oracle; the tests using it skip without it
+
+echo "==> linting (ruff, configured in pyproject.toml)"
+.venv/bin/ruff check .
 
 echo "==> running the tests"
+if [ "$fast" = 1 ]; then
+    exec .venv/bin/python -m pytest -m "not book and not browser" "$@"
+fi
 exec .venv/bin/python -m pytest "$@"

@@ -5,12 +5,10 @@ import matplotlib
 
 matplotlib.use("Agg")  # tests draw figures but never open a window
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-
-
-from matplotlib.colors import to_rgb  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
+from matplotlib.colors import to_rgb
+from matplotlib.lines import Line2D
 
 #: Legend entries checked by _close_figures, over the whole session.
 LEGEND_ENTRIES_CHECKED = [0]
@@ -34,13 +32,14 @@ def _confusable(a, b):
     return a[:2] == b[:2] and abs(a[2] - b[2]) < 0.15
 
 
-def _check_legends():
-    """No two legend entries of any open figure differ by hue alone.
+def _check_legends() -> int:
+    """No two legend entries of any open figure differ by hue alone; returns how many were checked.
 
     So every figure the package draws stays readable in grey scale and for
     colour-blind readers: the palette is Okabe-Ito's, and series also differ
     by marker or line style.
     """
+    checked = 0
     for num in plt.get_fignums():
         for ax in plt.figure(num).axes:
             legend = ax.get_legend()
@@ -50,11 +49,13 @@ def _check_legends():
                        for text, handle in zip(legend.get_texts(), legend.legend_handles)
                        if isinstance(handle, Line2D)]
             LEGEND_ENTRIES_CHECKED[0] += len(entries)
+            checked += len(entries)
             for i, (name_a, a) in enumerate(entries):
                 for name_b, b in entries[i + 1:]:
                     assert not _confusable(a, b), (
                         f"{ax.get_title() or ax.get_ylabel()!r}: {name_a!r} and {name_b!r} "
                         f"differ by colour alone")
+    return checked
 
 
 @pytest.fixture(autouse=True)
@@ -82,3 +83,32 @@ def book(tmp_path_factory):
         return build_book(tmp_path_factory.mktemp("book"))
     except RuntimeError as err:
         pytest.fail(str(err))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The legend check must have checked something whenever the figure tests ran.
+
+    Otherwise a change that hid every legend from it (a new kind of handle,
+    say) would let every figure pass unchecked.
+    """
+    ran_plots = any(item.fspath.basename == "test_plots.py" for item in session.items)
+    if ran_plots and exitstatus == 0 and LEGEND_ENTRIES_CHECKED[0] == 0:
+        session.exitstatus = 1
+        print("\nconftest: the figure tests ran, but the grey-scale legend check checked "
+              "no legend entry at all")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say which robustness variants ran the training chapters, and how long each took."""
+    try:
+        from test_robustness import ROBUSTNESS_LOG
+    except ImportError:
+        return
+    if not ROBUSTNESS_LOG:
+        return
+    terminalreporter.section("robustness: the training chapters under other seeds and SIMD kernels")
+    for e in ROBUSTNESS_LOG:
+        extra = (f"  weights {e['weights_sha']} (published {e['published_weights_sha']})"
+                 if "weights_sha" in e else "")
+        terminalreporter.write_line(f"{e['variant']:9s} {e['page']:20s} {e['seconds']:7.1f} s  "
+                                    f"{e['env']}{extra}")

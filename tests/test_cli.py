@@ -23,6 +23,8 @@ def test_train_end_to_end(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["diverged"] is False and summary["steps_done"] == 200
     assert summary["settings"]["seq_length"] == 3 and summary["settings"]["hidden"] == 6
+    assert summary["settings"]["model"] == "rnn" and summary["settings"]["repeat"] == 0
+    assert summary["record"]["machine"]["numpy"]
     assert 0 < summary["eval_mse"] < 1 / 3
     assert f"{summary['eval_mse']:.4g}" in result.stdout
     assert not list(out.glob(".*.tmp"))          # no temporary files left behind
@@ -56,6 +58,9 @@ def test_divergence_exits_one_with_a_summary(tmp_path):
     (["train", "--lr", "nan"], "--lr"),
     (["train", "--hidden", "2.5"], "--hidden"),
     (["train", "--dtype", "float16"], "--dtype"),
+    (["train", "--model", "gru"], "--model"),
+    (["train", "--optimizer", "rmsprop"], "--optimizer"),
+    (["train", "--repeat", "-1"], "--repeat"),
     (["train", "--bogus"], "--bogus"),
     (["fly"], "fly"),
     ([], "COMMAND"),
@@ -88,6 +93,35 @@ def test_help(args):
 def test_version():
     r = run("--version")
     assert r.returncode == 0 and r.stdout.startswith("memrnn ")
+
+
+def test_train_reproduces_a_run_of_a_sweep_exactly(tmp_path):
+    """`memrnn train --seq-length T --repeat r` is run (T, r) of a sweep with the same settings."""
+    from memrnn.run import run_one
+    from memrnn.settings import PROFILES
+
+    opts = ["--steps", "60", "--batch", "64", "--hidden", "5", "--eval-batches", "2",
+            "--log-steps", "10", "--seed", "3"]
+    r = run("train", "--seq-length", "4", "--repeat", "2", *opts, "--quiet", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    record = json.loads((tmp_path / "summary.json").read_text())["record"]
+    settings = PROFILES["reference"].replace(steps=60, batch=64, hidden=5, eval_batches=2,
+                                             log_steps=10, seed=3)
+    in_sweep = run_one(settings.training(), 4, 2)
+    assert record["eval_mse"] == in_sweep["eval_mse"]
+    assert record["losses"] == in_sweep["losses"] and record["seed"] == [3, 4, 2]
+    other = run_one(settings.training(), 4, 1)
+    assert other["eval_mse"] != record["eval_mse"]
+
+
+def test_train_takes_the_model_and_the_optimizer(tmp_path):
+    r = run("train", "--seq-length", "3", "--steps", "30", "--batch", "32", "--hidden", "4",
+            "--model", "lstm", "--optimizer", "adam", "--lr", "1e-3", "--quiet",
+            "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["settings"]["model"] == "lstm" and summary["settings"]["optimizer"] == "adam"
+    assert 0 < summary["eval_mse"] < 1
 
 
 # ---------------------------------------------------------------------- sweep

@@ -42,8 +42,12 @@ def test_fresh_batch_on_every_draw():
 def test_is_an_infinite_generator():
     gen = generate_samples(2, 2, seed=0)
     assert iter(gen) is gen
+    firsts = set()
     for _ in range(1000):
-        next(gen)
+        x, y = next(gen)
+        assert x.shape == (2, 2, 1) and np.array_equal(y, x[0])
+        firsts.add(float(x[0, 0, 0]))
+    assert len(firsts) == 1000          # still drawing new numbers after 1000 batches
 
 
 def test_same_seed_same_stream_and_different_seed_differs():

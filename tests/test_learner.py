@@ -46,9 +46,11 @@ def test_silent_training_prints_nothing(capsys):
 def test_log_keys_and_continued_training():
     learner = make_learner()
     learner.train(100, 1e-2, log_steps=10, progress=False)
-    assert list(learner.loss_values) == list(range(0, 100, 10))
+    # Every 10th update, and the last one, so that the end of a run is never missing.
+    assert list(learner.loss_values) == list(range(0, 100, 10)) + [99]
     learner.train(50, 1e-2, log_steps=10, progress=False)
-    assert list(learner.loss_values) == list(range(0, 150, 10))
+    assert list(learner.loss_values) == list(range(0, 100, 10)) + [99] + \
+        list(range(100, 150, 10)) + [149]
     assert learner.step == 150
     assert all(np.isfinite(v) and v >= 0 for v in learner.loss_values.values())
 
@@ -92,6 +94,22 @@ def test_make_predictions_returns_and_stores():
     held_out = generate_samples(16, 5, seed=99)
     _, y2 = learner.make_predictions(1, data_generator=held_out)
     np.testing.assert_array_equal(y2, next(generate_samples(16, 5, seed=99))[1])
+
+
+def test_evaluate_measures_on_exactly_the_stream_it_is_given():
+    learner = make_learner(batch=32)
+    learner.train(50, 1e-2, progress=False)
+    train_draws = []
+    learner.data_generator = (train_draws.append(1) or b for b in learner.data_generator)
+    held_out = list(zip(range(3), generate_samples(32, 5, seed=123)))
+    given = (b for _, b in held_out)
+    mse = learner.evaluate(3, data_generator=given)
+    # The MSE of the model on those three batches, computed here by hand ...
+    expected = np.mean(np.concatenate([(learner.model.forward(x) - y) ** 2 for _, (x, y) in held_out]))
+    assert mse == pytest.approx(expected, rel=1e-12)
+    # ... and not one batch was drawn from the training stream.
+    assert train_draws == []
+    assert next(given, None) is None            # all three held-out batches were used
 
 
 def test_evaluate_untrained_is_near_trivial():

@@ -1,9 +1,11 @@
 """The gradient tests must catch the classic backpropagation-through-time bugs.
 
-Each case rewrites one line of ``RNN.backward``'s source, the way a student's
-mistake would, and checks that both the finite-difference check and the
-independent complex-step oracle reject the result. If the source changes so
-that a mutation no longer applies, the test fails rather than passing vacuously.
+Each case rewrites one line of ``RNN.backward``'s or ``LSTM.backward``'s
+source, the way a student's mistake would, and checks that both the
+finite-difference check (``check_model``) and the independent complex-step
+oracle reject the result. If the source changes so that a mutation no longer
+applies (its target is not found exactly once), the test fails rather than
+passing vacuously.
 """
 
 import inspect
@@ -12,53 +14,85 @@ import textwrap
 import numpy as np
 import pytest
 
+import memrnn.lstm
 import memrnn.rnn
 import oracle
 from memrnn import RNN, MSELoss
-from memrnn.gradcheck import check_rnn, randomize_weights
+from memrnn.gradcheck import check_model, randomize_weights
+from memrnn.lstm import LSTM
 
-MUTATIONS = {
-    "sign flipped in tanh'": ("np.subtract(1.0, dtanh, out=dtanh)", "np.add(1.0, dtanh, out=dtanh)"),
-    "sign flipped in the recurrence": ("np.matmul(d_s, self.R.T, out=d_a[t - 2])",
-                                       "np.matmul(-d_s, self.R.T, out=d_a[t - 2])"),
+RNN_MUTATIONS = {
+    "sign flipped in tanh'": ("(1.0 - A[t] ** 2)", "(1.0 + A[t] ** 2)"),
+    "sign flipped in the recurrence": ("d_a[t - 2] = delta @ self.R.T",
+                                       "d_a[t - 2] = -delta @ self.R.T"),
     "sign flipped in the read-out": ("d_a[T - 1] = dy @ self.V.T", "d_a[T - 1] = -dy @ self.V.T"),
-    "tanh' dropped": ("np.multiply(d_a[t - 1], dtanh, out=d_s)", "np.copyto(d_s, d_a[t - 1])"),
-    "R not transposed": ("np.matmul(d_s, self.R.T, out=d_a[t - 2])",
-                         "np.matmul(d_s, self.R, out=d_a[t - 2])"),
-    "off by one: a_t instead of a_(t-1) in dR": ("z[:, :H] = A[t - 1]", "z[:, :H] = A[t]"),
-    "off by one: x_(t-1) instead of x_t in dW": ("z[:, H:H + n_in] = self.x[t - 1]",
-                                                 "z[:, H:H + n_in] = self.x[t - 2]"),
-    "off by one: tanh' of the previous step": ("np.multiply(A[t], A[t], out=dtanh)",
-                                               "np.multiply(A[t - 1], A[t - 1], out=dtanh)"),
+    "tanh' dropped": ("delta = d_a[t - 1] * (1.0 - A[t] ** 2)", "delta = d_a[t - 1]"),
+    "R not transposed": ("delta @ self.R.T", "delta @ self.R"),
+    "off by one: a_t instead of a_(t-1) in dR": ("d_R += A[t - 1].T @ delta",
+                                                 "d_R += A[t].T @ delta"),
+    "off by one: x_(t-1) instead of x_t in dW": ("d_W += x[t - 1].T @ delta",
+                                                 "d_W += x[t - 2].T @ delta"),
+    "off by one: tanh' of the previous step": ("(1.0 - A[t] ** 2)", "(1.0 - A[t - 1] ** 2)"),
     "off by one: loop stops before step 1": ("for t in range(T, 0, -1):",
                                              "for t in range(T, 1, -1):"),
 }
 
+LSTM_MUTATIONS = {
+    "sigmoid' of the input gate dropped": ("d_i * i * (1.0 - i)", "d_i"),
+    "sigmoid' of the output gate dropped": ("d_o * o * (1.0 - o)", "d_o"),
+    "tanh' of the candidate dropped": ("d_g * (1.0 - g ** 2)", "d_g"),
+    "forget gate missing on the cell path": ("d_c_next = d_c[t - 1] * f", "d_c_next = d_c[t - 1]"),
+    "cell path through c_(t+1) ignored": ("d_c[t - 1] = d_c_next + d_h[t - 1]",
+                                          "d_c[t - 1] = d_h[t - 1]"),
+    "off by one: c_t instead of c_(t-1) in df": ("d_f = d_c[t - 1] * C[t - 1]",
+                                                 "d_f = d_c[t - 1] * C[t]"),
+    "off by one: h_t instead of h_(t-1) in dU": ("d_U += A[t - 1].T @ d_z",
+                                                 "d_U += A[t].T @ d_z"),
+    "sign flipped in the recurrence": ("d_h[t - 2] = d_z @ self.U.T",
+                                       "d_h[t - 2] = -d_z @ self.U.T"),
+    "sign flipped in tanh'(c_t)": ("(1.0 - tanh_c ** 2)", "(1.0 + tanh_c ** 2)"),
+    "tanh'(c_t) dropped on the h -> c path": ("d_h[t - 1] * o * (1.0 - tanh_c ** 2)",
+                                              "d_h[t - 1] * o"),
+    "o_t missing on the h -> c path": ("d_h[t - 1] * o * (1.0 - tanh_c ** 2)",
+                                       "d_h[t - 1] * (1.0 - tanh_c ** 2)"),
+    "g_t and i_t mixed up in di": ("d_i = d_c[t - 1] * g", "d_i = d_c[t - 1] * i"),
+    "off by one: loop stops before step 1": ("for t in range(T, 0, -1):",
+                                             "for t in range(T, 1, -1):"),
+}
 
-def mutated_model(old, new, seed=0, hidden=4):
-    source = textwrap.dedent(inspect.getsource(RNN.backward))
-    assert source.count(old) == 1, f"mutation target not found once: {old!r}"
-    namespace = dict(vars(memrnn.rnn))
+CASES = ([("RNN", name) for name in RNN_MUTATIONS]
+         + [("LSTM", name) for name in LSTM_MUTATIONS])
+MODELS = {"RNN": (RNN, memrnn.rnn, RNN_MUTATIONS, oracle.complex_step_grads),
+          "LSTM": (LSTM, memrnn.lstm, LSTM_MUTATIONS, oracle.lstm_complex_step_grads)}
+
+
+def mutated_model(kind, old, new, seed=0, hidden=4):
+    cls, module, _, _ = MODELS[kind]
+    source = textwrap.dedent(inspect.getsource(cls.backward))
+    assert source.count(old) == 1, f"mutation target not found once in {kind}.backward: {old!r}"
+    namespace = dict(vars(module))
     exec(compile(source.replace(old, new), "<mutant>", "exec"), namespace)
-    mutant_cls = type("MutantRNN", (RNN,), {"backward": namespace["backward"]})
+    mutant_cls = type("Mutant" + kind, (cls,), {"backward": namespace["backward"]})
     model = mutant_cls(1, hidden, 1, seed=seed)
     randomize_weights(model, seed=seed)
     return model
 
 
-@pytest.mark.parametrize("name", list(MUTATIONS))
-def test_gradient_check_catches(name):
-    old, new = MUTATIONS[name]
-    model = mutated_model(old, new)
+def mutation(kind, name):
+    return MODELS[kind][2][name]
+
+
+@pytest.mark.parametrize("kind, name", CASES)
+def test_gradient_check_catches(kind, name):
+    model = mutated_model(kind, *mutation(kind, name))
     with np.errstate(all="ignore"):
-        errors = check_rnn(seq_length=5, batch_size=3, model=model, seed=1)
+        errors = check_model(model, seq_length=5, batch_size=3, seed=1)
     assert max(errors.values()) > 1e-3, errors
 
 
-@pytest.mark.parametrize("name", list(MUTATIONS))
-def test_oracle_catches(name):
-    old, new = MUTATIONS[name]
-    model = mutated_model(old, new, seed=2)
+@pytest.mark.parametrize("kind, name", CASES)
+def test_oracle_catches(kind, name):
+    model = mutated_model(kind, *mutation(kind, name), seed=2)
     rng = np.random.default_rng(3)
     x = rng.uniform(-1, 1, size=(5, 3, 1))
     y = rng.normal(size=(3, 1))
@@ -66,11 +100,31 @@ def test_oracle_catches(name):
     loss.forward(model.forward(x), y)
     with np.errstate(all="ignore"):
         grads = model.backward(loss.backward())
-    ref = oracle.complex_step_grads(model.get_weights(), x, y)
+    ref = MODELS[kind][3](model.get_weights(), x, y)
     assert any(not np.allclose(grads[k], ref[k], rtol=1e-6, atol=1e-9) for k in ref)
 
 
-def test_unmutated_source_passes_the_same_checks():
-    model = mutated_model("for t in range(T, 0, -1):", "for t in range(T, 0, -1):")
-    errors = check_rnn(seq_length=5, batch_size=3, model=model, seed=1)
-    assert max(errors.values()) < 1e-6
+@pytest.mark.parametrize("kind", list(MODELS))
+def test_unmutated_source_passes_the_same_checks(kind):
+    same = "for t in range(T, 0, -1):"
+    model = mutated_model(kind, same, same)
+    assert type(model).backward is not MODELS[kind][0].backward      # the recompiled source
+    errors = check_model(model, seq_length=5, batch_size=3, seed=1)
+    assert max(errors.values()) < 1e-6, errors
+    model = mutated_model(kind, same, same, seed=2)
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-1, 1, size=(5, 3, 1))
+    y = rng.normal(size=(3, 1))
+    loss = MSELoss()
+    loss.forward(model.forward(x), y)
+    grads = model.backward(loss.backward())
+    ref = MODELS[kind][3](model.get_weights(), x, y)
+    for k in ref:
+        np.testing.assert_allclose(grads[k], ref[k], rtol=1e-6, atol=1e-9, err_msg=k)
+
+
+def test_a_missing_target_fails_loudly():
+    with pytest.raises(AssertionError, match="not found once"):
+        mutated_model("LSTM", "this line is not in the source", "")
+    with pytest.raises(AssertionError, match="not found once"):
+        mutated_model("RNN", "t - 1", "t")          # appears many times: ambiguous

@@ -4,11 +4,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
 
 import memrnn
-from conftest import _confusable, _looks
-from matplotlib.lines import Line2D
+from conftest import _check_legends, _confusable, _looks
 from memrnn import plots
+from memrnn.information import bits_remembered
+from memrnn.results import SweepResult
+from memrnn.settings import PROFILES
 
 
 def test_confusable_entries_are_detected():
@@ -17,6 +20,19 @@ def test_confusable_entries_are_detected():
     dashed = Line2D([], [], color=plots.PALETTE["vermillion"], marker="o", ls="--")
     assert _confusable(_looks(same), _looks(hue_only))
     assert not _confusable(_looks(same), _looks(dashed))
+
+
+def test_the_legend_check_checks_every_entry_and_rejects_hue_alone():
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], color=plots.PALETTE["blue"], marker="o", ls="-", label="a")
+    ax.plot([1, 0], color=plots.PALETTE["vermillion"], marker="s", ls="--", label="b")
+    ax.legend()
+    assert _check_legends() == 2
+    ax.plot([0, 0], color=plots.PALETTE["vermillion"], marker="o", ls="-", label="c")
+    ax.legend()
+    with pytest.raises(AssertionError, match="differ by colour alone"):
+        _check_legends()
+    plt.close(fig)
 
 
 def _batch(T=6, B=4, seed=1):
@@ -81,15 +97,14 @@ def test_plot_eps_sweep_is_log_log_with_both_schemes():
 
 # ------------------------------------------------------ chapters 5 and 6
 def _fake_sweep():
-    from memrnn import sweep
 
     runs = []
     for T, mses in ((5, [0.01, 0.02, 0.015]), (10, [0.05, 0.2, None]), (20, [0.33, 0.34, 0.3])):
         for r, mse in enumerate(mses):
             runs.append({"length": T, "repeat": r, "eval_mse": mse, "diverged": mse is None,
                          "loss_steps": [0, 50, 100], "losses": [0.34, 0.2, mse or 0.3]})
-    settings = sweep.PROFILES["smoke"].replace(lengths=(5, 10, 20), repeats=3)
-    return sweep.SweepResult(settings, runs)
+    settings = PROFILES["smoke"].replace(lengths=(5, 10, 20), repeats=3)
+    return SweepResult(settings, runs)
 
 
 def test_plot_sweep_mse_shows_runs_medians_levels_and_diverged_runs():
@@ -151,13 +166,12 @@ def test_vanishing_plots_from_a_real_run():
 
 
 def test_plot_sweep_comparison_draws_median_bits_per_sweep():
-    from memrnn import sweep
 
     res = _fake_sweep()
     ax = plots.plot_sweep_comparison({"a": res, "b": res})
     assert [c.get_label() for c in ax.containers] == ["a", "b"]
     lines = [c.lines[0] for c in ax.containers]
-    expected = [np.median([sweep.bits_remembered(m) if m is not None else 0.0 for m in mses])
+    expected = [np.median([bits_remembered(m) if m is not None else 0.0 for m in mses])
                 for mses in ([0.01, 0.02, 0.015], [0.05, 0.2, None], [0.33, 0.34, 0.3])]
     np.testing.assert_allclose(np.asarray(lines[0].get_ydata(), dtype=float), expected)
     assert lines[0].get_marker() != lines[1].get_marker()

@@ -15,8 +15,9 @@ def _failed(report, words):
     assert not report.passed, str(report)
     text = " ".join(report.failures)
     assert words in text, text
-    str(report)                      # prints without error
-    assert "<ul>" in report._repr_html_()
+    text = str(report)               # what a student reads: the failure and why
+    assert "[FAIL]" in text and words in text and "Well done" not in text
+    assert "<ul>" in report._repr_html_() and "&#10008;" in report._repr_html_()
 
 
 # ----------------------------------------------------------------- generator
@@ -230,7 +231,7 @@ def test_the_reference_sweep_loop_and_norms_pass():
 
 
 def one_seed_for_all(training, lengths, repeats):
-    return {T: [memrnn.sweep.run_one(training, T, 0)["eval_mse"]] * repeats for T in lengths}
+    return {T: [memrnn.run.run_one(training, T, 0)["eval_mse"]] * repeats for T in lengths}
 
 
 def mean_not_norm(model):
@@ -249,3 +250,29 @@ def reversed_norms(model):
 ])
 def test_typical_sweep_and_norm_mistakes_are_named(check, wrong, words):
     _failed(check(wrong), words)
+
+
+class OneTooFew(Learner):
+    """Skips the update of the first step, as `for step in range(1, n)` would."""
+
+    def _sgd_step(self, lr, clip=None, callback=None):
+        if self.step == 0:
+            x, y = next(self.data_generator)
+            return self.loss_obj.forward(self.model.forward(x), y)
+        return super()._sgd_step(lr, clip, callback)
+
+
+class TwoUpdates(Learner):
+    def _sgd_step(self, lr, clip=None, callback=None):
+        loss = super()._sgd_step(lr, clip, callback)
+        x, y = next(self.data_generator)
+        self.loss_obj.forward(self.model.forward(x), y)
+        self.model.backward(self.loss_obj.backward())
+        self.model.update(lr)
+        return loss
+
+
+@pytest.mark.parametrize("cls, words", [(OneTooFew, "one too few"),
+                                        (TwoUpdates, "called twice")])
+def test_a_wrong_number_of_updates_is_named(cls, words):
+    _failed(selfcheck.check_learner(cls), words)

@@ -1,4 +1,4 @@
-"""The sequence-length sweep: determinism, resuming, refusing, judging."""
+"""The sequence-length sweep: determinism, resuming, refusing, judging, and cleaning up."""
 
 from __future__ import annotations
 
@@ -13,48 +13,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from memrnn import TRIVIAL_MSE, sweep
-from memrnn.sweep import SweepSettings, run_sweep
+from memrnn import TRIVIAL_MSE
+from memrnn.results import SweepResult
+from memrnn.run import run_one
+from memrnn.settings import FORMAT, PROFILES, SweepSettings
+from memrnn.sweep import run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
-SMOKE = sweep.PROFILES["smoke"]
+SMOKE = PROFILES["smoke"]
 
 
 def _results(res):
     """A sweep's results without the wall times, which are measurements, not results."""
     return [{k: v for k, v in r.items() if k != "wall_time"} for r in res.runs]
-
-
-# --------------------------------------------------------------- information
-def test_bits_and_mse_are_inverse_and_anchored():
-    assert sweep.mse_for_bits(0) == pytest.approx(TRIVIAL_MSE)
-    assert sweep.mse_for_bits(1) == pytest.approx(1 / 12)       # the sign alone
-    assert sweep.mse_for_bits(2) == pytest.approx(1 / 48)
-    for b in (0.25, 1.0, 3.5):
-        assert sweep.bits_remembered(sweep.mse_for_bits(b)) == pytest.approx(b)
-    # No information at or above 1/3; a diverged (infinite) MSE carries none either.
-    assert sweep.bits_remembered(0.5) == 0.0
-    assert sweep.bits_remembered(np.inf) == 0.0
-    np.testing.assert_allclose(sweep.bits_remembered([1 / 3, 1 / 12]), [0.0, 1.0])
-
-
-def test_mse_for_bits_matches_a_quantised_memory():
-    # Simulate remembering b bits: keep the cell of x among 2^b equal cells, answer its midpoint.
-    x = np.random.default_rng(0).uniform(-1, 1, 400_000)
-    for b in (1, 2, 3):
-        cells = 2**b
-        idx = np.minimum(((x + 1) / 2 * cells).astype(int), cells - 1)
-        mid = -1 + (idx + 0.5) * 2 / cells
-        assert np.mean((x - mid) ** 2) == pytest.approx(sweep.mse_for_bits(b), rel=0.01)
-
-
-def test_wilson_interval():
-    lo, hi = sweep.wilson_interval(5, 10)
-    assert lo < 0.5 < hi and 0 < lo and hi < 1
-    assert sweep.wilson_interval(0, 5)[0] == 0.0 and sweep.wilson_interval(0, 5)[1] > 0.3
-    assert sweep.wilson_interval(5, 5)[1] == 1.0 and sweep.wilson_interval(5, 5)[0] < 0.7
-    # More runs, narrower interval.
-    assert np.diff(sweep.wilson_interval(50, 100)) < np.diff(sweep.wilson_interval(5, 10))
 
 
 # ------------------------------------------------------------------ settings
@@ -70,6 +41,10 @@ def test_wilson_interval():
     ({"threshold_bits": 0}, "threshold_bits"),
     ({"reliable": 1.5}, "reliable"),
     ({"seed": -1}, "seed"),
+    ({"model": "gru"}, "model"),
+    ({"optimizer": "rmsprop"}, "optimizer"),
+    ({"implementation": "numba"}, "implementation"),
+    ({"forget_bias": float("nan")}, "forget_bias"),
 ])
 def test_bad_settings_are_refused(changes, match):
     with pytest.raises((TypeError, ValueError), match=match):
@@ -95,11 +70,13 @@ def serial():
 
 
 def test_a_run_depends_only_on_its_own_seed(serial):
-    alone = sweep.run_one(SMOKE.training(), 4, 1)
+    alone = run_one(SMOKE.training(), 4, 1)
     in_sweep = next(r for r in serial.runs if (r["length"], r["repeat"]) == (4, 1))
     assert {k: v for k, v in alone.items() if k != "wall_time"} == \
            {k: v for k, v in in_sweep.items() if k not in ("wall_time", "success")}
-    other = sweep.run_one(SMOKE.training(), 4, 0)
+    # Every run says where it was computed.
+    assert alone["machine"]["numpy"] == np.__version__ and alone["machine"]["cpu"]
+    other = run_one(SMOKE.training(), 4, 0)
     assert other["losses"] != alone["losses"]
     assert alone["seed"] == [SMOKE.seed, 4, 1]
 
@@ -140,17 +117,17 @@ def test_largest_reliable_length_needs_every_shorter_length():
     runs = [fake(5, r, 0.01) for r in range(5)] + \
            [fake(10, r, 0.01 if r < 3 else 0.3) for r in range(5)] + \
            [fake(20, r, 0.01) for r in range(5)]
-    res = sweep.SweepResult(SMOKE.replace(lengths=(5, 10, 20), repeats=5), runs)
+    res = SweepResult(SMOKE.replace(lengths=(5, 10, 20), repeats=5), runs)
     # 10 succeeds in 3 of 5 runs (60 % < 80 %), so 20 does not count although it succeeded.
     assert res.largest_reliable_length() == 5
-    assert sweep.SweepResult(res.settings.replace(reliable=0.6), runs).largest_reliable_length() == 20
+    assert SweepResult(res.settings.replace(reliable=0.6), runs).largest_reliable_length() == 20
 
 
 # ---------------------------------------------------------- files and resume
 def test_results_file_is_written_and_resumed_without_recomputing(tmp_path, serial):
     first = run_sweep(SMOKE, out=tmp_path, jobs=1, progress=False)
     data = json.loads((tmp_path / "results.json").read_text())
-    assert data["format"] == sweep.FORMAT and len(data["runs"]) == 4
+    assert data["format"] == FORMAT and len(data["runs"]) == 4
     assert _results(first) == _results(serial)
     again = run_sweep(SMOKE, out=tmp_path, jobs=1, progress=False)
     assert again.computed == 0
@@ -164,7 +141,9 @@ def test_results_file_is_written_and_resumed_without_recomputing(tmp_path, seria
 
 
 @pytest.mark.parametrize("change", [{"steps": 41}, {"lr": 0.02}, {"seed": 1}, {"hidden": 5},
-                                    {"dtype": "float32"}, {"clip": 1.0}])
+                                    {"dtype": "float32"}, {"clip": 1.0}, {"model": "lstm"},
+                                    {"optimizer": "adam"}, {"implementation": "plain"},
+                                    {"forget_bias": 0.0}])
 def test_a_results_file_from_other_settings_is_refused(tmp_path, change):
     run_sweep(SMOKE.replace(lengths=(2,), repeats=1), out=tmp_path, jobs=1, progress=False)
     before = (tmp_path / "results.json").read_text()
@@ -236,3 +215,77 @@ def test_diverged_runs_are_recorded_as_such(tmp_path):
     assert "NaN" not in text and "Infinity" not in text
     row = res.summary()[0]
     assert row["diverged"] == 2 and row["successes"] == 0 and row["median_mse"] is None
+
+
+# ------------------------------------------------------- a killed main process
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (Linux /proc)."""
+    kids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                kids.append(int(entry))
+    return kids
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"              # a zombie has exited; only its entry waits to be reaped
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_workers_exit_when_the_sweep_is_killed_and_finished_runs_are_kept(tmp_path):
+    args = ["sweep", "--lengths", "3", "5", "7", "9", "--repeats", "3", "--steps", "3000",
+            "--batch", "128", "--eval-batches", "2", "--jobs", "2", "--quiet", "--out", str(tmp_path)]
+    results = tmp_path / "results.json"
+    proc = subprocess.Popen([sys.executable, "-m", "memrnn", *args], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and proc.poll() is None:
+            if results.exists() and len(json.loads(results.read_text())["runs"]) >= 2:
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "the sweep finished before it could be killed"
+        helpers = _children(proc.pid)          # the two workers and multiprocessing's tracker
+        assert len(helpers) >= 2, helpers
+        finished = len(json.loads(results.read_text())["runs"])
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and any(map(_alive, helpers)):
+            time.sleep(0.1)
+        assert not [p for p in helpers if _alive(p)], "processes outlived the killed sweep"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    kept = json.loads(results.read_text())["runs"]
+    assert len(kept) >= finished
+    settings = PROFILES["reference"].replace(lengths=(3, 5, 7, 9), repeats=3, steps=3000, batch=128,
+                                             eval_batches=2)
+    resumed = run_sweep(settings, out=tmp_path, jobs=1, progress=False)
+    assert resumed.computed == 12 - len(kept)
+    assert len(resumed.runs) == 12
+
+
+def test_a_checkpoint_is_what_a_shorter_run_ends_with():
+    for kind in ({}, {"model": "lstm", "optimizer": "adam", "lr": 1e-3}):
+        long = SMOKE.replace(steps=60, checkpoints=(20, 40), **kind)
+        run = run_one(long.training(), 3, 0)
+        assert [k for k, _ in run["checkpoints"]] == [20, 40]
+        for k, mse in run["checkpoints"]:
+            short = run_one(long.replace(steps=k, checkpoints=()).training(), 3, 0)
+            assert mse == short["eval_mse"], (kind, k)
+        # The logged curve is the one a run without stops logs.
+        plain = run_one(long.replace(checkpoints=()).training(), 3, 0)
+        assert run["loss_steps"] == plain["loss_steps"] and run["losses"] == plain["losses"]
+        assert run["eval_mse"] == plain["eval_mse"]
+    with pytest.raises(ValueError, match="below steps"):
+        SMOKE.replace(checkpoints=(40,))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import memrnn
-from memrnn import MSELoss, RNN, vanishing
+from memrnn import RNN, MSELoss, vanishing
 from memrnn.gradcheck import randomize_weights
 
 
@@ -131,15 +131,27 @@ def test_diagnostics_need_a_pass_first():
         vanishing.Monitor(every=0)
 
 
-def test_monitored_run_is_the_same_run_as_in_the_sweep():
-    from memrnn import sweep
+def test_monitored_run_is_the_same_run_as_in_the_sweep(tmp_path):
+    from memrnn.run import monitored_run, run_one
+    from memrnn.settings import PROFILES
 
-    settings = sweep.PROFILES["smoke"]
-    watched = vanishing.monitored_run(4, 1, settings, every=10, n_seq=8)
-    plain = sweep.run_one(settings.training(), 4, 1)
+    settings = PROFILES["smoke"]
+    watched = monitored_run(settings.training(), 4, 1, every=10, n_seq=64)
+    plain = run_one(settings.training(), 4, 1)
     assert watched["eval_mse"] == plain["eval_mse"]
     assert [watched["loss_values"][k] for k in plain["loss_steps"]] == plain["losses"]
     assert watched["monitor"].steps == [0, 10, 20, 30]
+    # The summary every sweep run keeps agrees with the full diagnosis.
+    np.testing.assert_allclose(plain["probe"]["init"]["hidden_norms"],
+                               watched["init"]["hidden_norms"], rtol=1e-4)
+    np.testing.assert_allclose(plain["probe"]["final"]["sv_median"],
+                               np.median(watched["final"]["sv"][:, :, 0], axis=1), rtol=1e-4)
+    # A cache folder: the second call trains nothing and returns the same run.
+    first = monitored_run(settings.training(), 4, 1, every=10, n_seq=64, cache=tmp_path)
+    assert len(list((tmp_path / "monitored").iterdir())) == 1
+    again = monitored_run(settings.training(), 4, 1, every=10, n_seq=64, cache=tmp_path)
+    assert again["record"]["wall_time"] == first["record"]["wall_time"]
+    assert again["eval_mse"] == watched["eval_mse"]
     assert watched["init"]["hidden_norms"].shape == (4,)
-    assert watched["init"]["sv"].shape == (4, 8, settings.hidden)
+    assert watched["init"]["sv"].shape == (4, 64, settings.hidden)
     assert watched["final"]["loss"] < watched["init"]["loss"]

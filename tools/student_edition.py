@@ -19,7 +19,7 @@ subclasses it and stubs only the listed methods. Cells tagged ``book-only``
 else, the text and the check cell that follows each exercise, is the chapter
 itself, so there is no second copy to drift.
 
-    python book/_ext/student_edition.py OUTPUT_DIR      # one .ipynb per chapter
+    python tools/student_edition.py OUTPUT_DIR      # one .ipynb per chapter
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ["01-data", "02-loss", "03-gradcheck", "04-learner", "05-sweep", "06-vanishing"]
 
 
@@ -142,6 +142,6 @@ def write_edition(out_dir) -> list[Path]:
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.exit("usage: python book/_ext/student_edition.py OUTPUT_DIR")
+        sys.exit("usage: python tools/student_edition.py OUTPUT_DIR")
     for p in write_edition(sys.argv[1]):
         print(p)

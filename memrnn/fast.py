@@ -1,0 +1,184 @@
+"""The fast RNN: the same model as ``memrnn.RNN``, computed with fewer operations per step.
+
+``Learner``-driven experiments (the sweep, the command line, chapters 5 to 7)
+use it by default; the book's "Making it fast" chapter explains each change
+and what it bought, and ``tests/test_fast.py`` holds ``FastRNN`` to ``RNN``:
+forward, every gradient and the weights after several updates agree to 1e-12
+in float64.
+
+What differs from the plain code, and why:
+
+1. **Input and bias in one product.** ``[x_t, 1] [W; b_s^T] = x_t W + b_s``:
+   one small matrix product per step instead of a product and two
+   broadcast additions, which are slow on arrays whose last axis is short.
+2. **Work arrays kept from call to call.** Fresh memory for the (T, B, H)
+   arrays costs about as much as the arithmetic on them, so ``A``,
+   ``hidden_grads`` and ``preactivation_grads`` live in buffers that the
+   **next** ``forward`` or ``backward`` overwrites. Copy what you keep
+   (``model.A.copy()``). The gradients that ``backward`` returns are new
+   arrays every time.
+3. **In place.** Each step writes into its slice of those buffers
+   (``out=``), so the loops create no temporary arrays.
+4. **Gradients of W and b_s after the loop.** ``sum_t [x_t, 1]^T delta_t`` is
+   one product over all T B rows of the stored deltas.
+5. **tanh by the CPU.** Where NumPy's float64 ``tanh`` is vectorised (x86 CPUs
+   with AVX-512), it is used; elsewhere it is a scalar loop about twice as slow
+   as ``exp``, and ``tanh s = 1 - 2 / (e^{2s} + 1)`` is faster. The choice is
+   made once, at import, from NumPy's own CPU-feature report
+   (``TANH_FLOAT64``). float32 always uses ``np.tanh``, which is vectorised
+   on every CPU NumPy supports.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .rnn import RNN
+
+__all__ = ["FastRNN", "TANH_FLOAT64", "choose_tanh"]
+
+
+def choose_tanh(cpu_features: dict) -> str:
+    """Pick the float64 tanh for a CPU: ``"numpy"`` or ``"exp"`` ("Making it fast").
+
+    On x86-64, NumPy's float64 ``tanh`` is vectorised only in its AVX-512
+    kernels (dispatch target ``X86_V4``, called ``AVX512_SKX`` before NumPy
+    2.4) and a scalar loop otherwise, where ``exp`` is about twice as fast.
+    Other architectures get ``np.tanh``. ``cpu_features`` is NumPy's
+    ``__cpu_features__`` report, or a dict like it; a target switched off with
+    ``NPY_DISABLE_CPU_FEATURES`` is False there, so the choice follows what
+    NumPy really runs.
+    """
+    if not any(cpu_features.get(k) for k in ("SSE2", "X86_V2")):
+        return "numpy"
+    avx512 = cpu_features.get("X86_V4") or cpu_features.get("AVX512_SKX")
+    return "numpy" if avx512 else "exp"
+
+
+def _numpy_cpu_features() -> dict:
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__
+    except ImportError:                                   # NumPy 1.x
+        try:
+            from numpy.core._multiarray_umath import __cpu_features__
+        except ImportError:                               # pragma: no cover - exotic builds
+            return {}
+    return dict(__cpu_features__)
+
+
+#: The float64 tanh this process uses, decided once from NumPy's CPU-feature report.
+TANH_FLOAT64 = choose_tanh(_numpy_cpu_features())
+
+
+def _tanh_exp(s, out):
+    r"""tanh through exp, in place: :math:`\tanh s = 1 - 2/(e^{2s} + 1)`.
+
+    Agrees with ``np.tanh`` to about 2e-16 (absolute). For large s, exp
+    overflows to inf and the formula still gives exactly 1; the caller
+    silences that overflow (``np.errstate(over="ignore")``).
+    """
+    np.multiply(s, 2.0, out=out)
+    np.exp(out, out=out)
+    out += 1.0
+    np.divide(2.0, out, out=out)
+    return np.subtract(1.0, out, out=out)
+
+
+class FastRNN(RNN):
+    """``RNN`` with a faster forward and backward pass ("Making it fast").
+
+    The same parameters, initialisation, seeds and attributes as ``RNN``; only
+    how ``forward`` and ``backward`` compute differs (see the module's notes).
+
+    Parameters
+    ----------
+    input_size, hidden_size, output_size, seed, dtype
+        As for ``RNN``.
+    tanh : {"auto", "numpy", "exp"}
+        The float64 tanh: ``"auto"`` (default) takes ``TANH_FLOAT64``, the
+        one chosen for this CPU. float32 always uses ``np.tanh``.
+    """
+
+    def __init__(self, input_size, hidden_size, output_size, seed=None, dtype=np.float64,
+                 tanh="auto"):
+        super().__init__(input_size, hidden_size, output_size, seed=seed, dtype=dtype)
+        if tanh not in ("auto", "numpy", "exp"):
+            raise ValueError(f"tanh must be 'auto', 'numpy' or 'exp', got {tanh!r}")
+        choice = TANH_FLOAT64 if tanh == "auto" else tanh
+        self.tanh = "numpy" if self.dtype == np.float32 else choice
+        self._deltas = None
+        self._buffers = {}
+
+    def forward(self, x, *, state_offset=None) -> np.ndarray:
+        x = self._check_input(x)
+        T, B, n_in = x.shape
+        H = self.hidden_size
+        offset = self._check_offset(state_offset, "state_offset", (T, B, H))
+        # [x_t, 1] [W; b_s^T] = x_t W + b_s: the input and the bias in one small product.
+        X1 = self._buffer("X1", (T, B, n_in + 1))
+        X1[:, :, :n_in] = x
+        X1[:, :, n_in] = 1.0
+        Wb = np.concatenate([self.W, self.bs.T])
+        A = self._buffer("A", (T + 1, B, H))
+        A[0] = 0.0
+        tmp = self._buffer("tmp", (B, H))
+        tanh = _tanh_exp if self.tanh == "exp" else np.tanh
+        with np.errstate(over="ignore"):               # exp's overflow gives tanh = 1 exactly
+            for t in range(1, T + 1):
+                np.matmul(X1[t - 1], Wb, out=A[t])
+                if t > 1:                              # a_0 R = 0
+                    np.matmul(A[t - 1], self.R, out=tmp)
+                    A[t] += tmp                        # s_t, in the slot of a_t
+                tanh(A[t], out=A[t])                   # a_t
+                if offset is not None:
+                    A[t] += offset[t - 1]
+        self.x, self.A, self._X1 = x, A, X1
+        self._offset_used = offset is not None
+        return A[T] @ self.V + self.by.T
+
+    forward.__doc__ = RNN.forward.__doc__
+
+    def backward(self, d_loss) -> dict:
+        self._check_backward()
+        A, X1 = self.A, self._X1
+        T, B, H = A.shape[0] - 1, A.shape[1], self.hidden_size
+        dy = self._check_d_loss(d_loss, B)
+
+        d_a = self._buffer("d_a", (T, B, H))              # d_a[t - 1] = dL/da_t
+        delta = self._buffer("delta", (T, B, H))
+        np.multiply(A[1:], A[1:], out=delta)              # becomes dL/ds_t, step by step
+        np.subtract(1.0, delta, out=delta)                # tanh'(s_t) = 1 - a_t^2, every t
+        np.matmul(dy, self.V.T, out=d_a[T - 1])
+        R_T = np.ascontiguousarray(self.R.T)
+        d_R = np.zeros((H, H), dtype=self.dtype)
+        term = np.empty((H, H), dtype=self.dtype)
+        for t in range(T, 0, -1):
+            np.multiply(d_a[t - 1], delta[t - 1], out=delta[t - 1])
+            if t > 1:                                     # a_0 = 0 adds nothing to dR
+                np.matmul(delta[t - 1], R_T, out=d_a[t - 2])
+                np.matmul(A[t - 1].T, delta[t - 1], out=term)
+                d_R += term
+        # [dW; db_s^T] = sum_t [x_t, 1]^T delta_t: one product over all steps.
+        n_in = self.input_size
+        d_Wb = X1.reshape(T * B, n_in + 1).T @ delta.reshape(T * B, H)
+        d_W = np.ascontiguousarray(d_Wb[:n_in])
+        d_bs = np.ascontiguousarray(d_Wb[n_in:].T)
+        d_V = A[T].T @ dy
+        d_by = dy.sum(axis=0)[:, None]
+
+        self.hidden_grads, self._deltas = d_a, delta
+        return self._set_grads({"d_W": d_W, "d_R": d_R, "d_bs": d_bs, "d_V": d_V, "d_by": d_by})
+
+    backward.__doc__ = RNN.backward.__doc__
+
+    def _buffer(self, name: str, shape) -> np.ndarray:
+        """A work array kept from call to call: fresh memory costs as much as the arithmetic."""
+        buf = self._buffers.get(name)
+        if buf is None or buf.shape != shape:
+            buf = self._buffers[name] = np.empty(shape, dtype=self.dtype)
+        return buf
+
+    @property
+    def preactivation_grads(self):
+        """dL/ds_t for every t, shape (T, B, H), from the last ``backward`` (kept, not recomputed)."""
+        return self._deltas if self.hidden_grads is not None else None

@@ -1,0 +1,239 @@
+"""A long short-term memory network with a forget gate (chapter 7).
+
+The LSTM of Hochreiter & Schmidhuber (1997) with the forget gate of Gers,
+Schmidhuber & Cummins (2000). Besides the hidden state ``h_t`` it carries a
+cell state ``c_t`` that is changed only by element-wise products and sums,
+so a gradient can travel back along it without being multiplied by a weight
+matrix at every step. In the row-vector convention of the book, with ``x_t``
+of shape (B, in) and ``h_t``, ``c_t`` of shape (B, H)::
+
+    z_t   = x_t W + h_{t-1} U + b^T            t = 1, ..., T
+    i_t   = sigmoid(z_t^i)                     input gate
+    f_t   = sigmoid(z_t^f)                     forget gate
+    g_t   = tanh(z_t^g)                        candidate content
+    o_t   = sigmoid(z_t^o)                     output gate
+    c_t   = f_t * c_{t-1} + i_t * g_t          h_0 = c_0 = 0
+    h_t   = o_t * tanh(c_t)
+    y_hat = h_T V + b_y^T
+
+``z_t`` has shape (B, 4H): the four gates' pre-activations side by side in
+the order i, f, g, o (the order PyTorch uses too), so one product with the
+stacked ``W`` (in, 4H) and ``U`` (H, 4H) computes all four.
+
+Arrays are indexed from 0: ``x[t - 1]`` holds ``x_t``, while ``A[t]`` and
+``C[t]`` hold ``h_t`` and ``c_t`` (``A[0] = C[0] = 0``). The hidden states are
+called ``A`` as in ``memrnn.RNN``, so the chapter-6 diagnostics read both.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .model import Model, lecun_uniform, uniform_source
+
+__all__ = ["LSTM", "PARAM_NAMES", "sigmoid"]
+
+#: Parameter names, in the order ``set_weights`` accepts them as a sequence.
+PARAM_NAMES = ("W", "U", "b", "V", "by")
+
+
+def sigmoid(z):
+    """The logistic function ``1 / (1 + exp(-z))`` (chapter 7).
+
+    For z below about -709 (float64) ``exp(-z)`` overflows to inf and the
+    result is the correct limit 0, so the overflow warning is silenced.
+    """
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+def split_gates(a):
+    """Views of the four blocks i, f, g, o of an array whose last axis is 4H (chapter 7)."""
+    return np.split(a, 4, axis=-1)
+
+
+def _real_number(value, name: str) -> float:
+    """Return ``value`` as a float if it is a finite real number, else raise."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r} "
+                        f"of type {type(value).__name__}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return value
+
+
+class LSTM(Model):
+    """A sequence-to-one LSTM with a forget gate (chapter 7).
+
+    Parameters
+    ----------
+    input_size, hidden_size, output_size : int
+        ``in``, ``H`` and ``out``; the memory task uses 1, 10 and 1.
+    seed : None, int, numpy.random.SeedSequence or numpy.random.Generator
+        Source of the initial weights, drawn in the order W, U, V. ``None``
+        draws from NumPy's global state.
+    dtype : np.float64 (default) or np.float32
+        Precision of weights and computations. Gradient checks need float64.
+    forget_bias : float
+        Initial bias of the forget gate (default 1.0).
+
+    Attributes
+    ----------
+    W : ndarray (in, 4H)
+        Input weights of the gates i, f, g, o side by side. LeCun-uniform:
+        U(-sqrt(3/in), sqrt(3/in)).
+    U : ndarray (H, 4H)
+        Recurrent weights, same layout. LeCun-uniform: U(-sqrt(3/H), sqrt(3/H)).
+    b : ndarray (4H, 1)
+        Gate biases: zero, except ``forget_bias`` in the forget block ``b[H:2H]``.
+    V : ndarray (H, out)
+        Read-out weights, LeCun-uniform: U(-sqrt(3/H), sqrt(3/H)).
+    by : ndarray (out, 1)
+        Output bias, zero at first.
+    A, C : ndarray (T+1, B, H)
+        Hidden and cell states of the last ``forward``: ``A[t]`` is ``h_t``
+        and ``C[t]`` is ``c_t``.
+    gates : ndarray (T, B, 4H)
+        ``[i_t, f_t, g_t, o_t]`` of the last ``forward`` at index ``t - 1``.
+    grads : dict
+        Gradients of the last ``backward``, keys ``d_W d_U d_b d_V d_by``,
+        each summed over time steps and shaped like its parameter.
+    hidden_grads, cell_grads : ndarray (T, B, H)
+        dL/dh_t and the total dL/dc_t (through c_{t+1} and through h_t) of
+        the last ``backward``; index ``t - 1`` belongs to step t.
+
+    Notes
+    -----
+    Why this initialisation: LeCun-uniform weights give every gate's summed
+    input a variance of about 1, as for the RNN. The forget bias of 1 makes
+    ``f_t`` start near ``sigmoid(1) = 0.73`` instead of 0.5, so at first the
+    cell keeps most of its content from step to step and the gradient along
+    the cell path shrinks slowly; Gers et al. (2000) suggest a positive forget
+    bias, and Jozefowicz, Zaremba & Sutskever (2015) found a bias of 1 to help
+    on nearly every task they tried. The other biases start at zero.
+    """
+
+    PARAM_NAMES = PARAM_NAMES
+
+    def __init__(self, input_size, hidden_size, output_size, seed=None, dtype=np.float64,
+                 forget_bias=1.0):
+        super().__init__(input_size, hidden_size, output_size, dtype)
+        forget_bias = _real_number(forget_bias, "forget_bias")
+        uniform = uniform_source(seed)
+        n_in, H, n_out = self.input_size, self.hidden_size, self.output_size
+        self.W = lecun_uniform(uniform, n_in, (n_in, 4 * H), self.dtype)
+        self.U = lecun_uniform(uniform, H, (H, 4 * H), self.dtype)
+        self.V = lecun_uniform(uniform, H, (H, n_out), self.dtype)
+        self.b = np.zeros((4 * H, 1), dtype=self.dtype)
+        self.b[H:2 * H] = forget_bias
+        self.by = np.zeros((n_out, 1), dtype=self.dtype)
+        self.forget_bias = forget_bias
+        self.x = self.A = self.C = self.gates = None
+        self.hidden_grads = self.cell_grads = None
+        self._offset_used = False
+
+    def __repr__(self):
+        return super().__repr__()[:-1] + f", forget_bias={self.forget_bias!r})"
+
+    def forward(self, x, *, state_offset=None, cell_offset=None) -> np.ndarray:
+        """Run the LSTM over a batch of sequences and return the prediction (chapter 7).
+
+        Parameters
+        ----------
+        x : array_like, shape (T, B, in)
+            Input sequences, time first.
+        state_offset, cell_offset : array_like, shape (T, B, H), optional
+            Added to ``h_t`` (to ``c_t``) right after it is computed, and so
+            before anything uses it. Only for checking ``hidden_grads`` and
+            ``cell_grads`` by finite differences; ``backward`` refuses to run
+            after a forward pass that used either.
+
+        Returns
+        -------
+        y_hat : ndarray, shape (B, out)
+        """
+        x = self._check_input(x)
+        T, B, _ = x.shape
+        H = self.hidden_size
+        h_offset = self._check_offset(state_offset, "state_offset", (T, B, H))
+        c_offset = self._check_offset(cell_offset, "cell_offset", (T, B, H))
+        A = np.zeros((T + 1, B, H), dtype=self.dtype)             # A[0] = h_0 = 0
+        C = np.zeros((T + 1, B, H), dtype=self.dtype)             # C[0] = c_0 = 0
+        gates = np.empty((T, B, 4 * H), dtype=self.dtype)
+        for t in range(1, T + 1):
+            z = x[t - 1] @ self.W + A[t - 1] @ self.U + self.b.T  # z_t, (B, 4H)
+            z_i, z_f, z_g, z_o = split_gates(z)
+            i, f, g, o = sigmoid(z_i), sigmoid(z_f), np.tanh(z_g), sigmoid(z_o)
+            C[t] = f * C[t - 1] + i * g                           # c_t
+            if c_offset is not None:
+                C[t] += c_offset[t - 1]
+            A[t] = o * np.tanh(C[t])                              # h_t
+            if h_offset is not None:
+                A[t] += h_offset[t - 1]
+            gates[t - 1] = np.concatenate([i, f, g, o], axis=1)  # kept for backward
+        self.x, self.A, self.C, self.gates = x, A, C, gates
+        self._offset_used = h_offset is not None or c_offset is not None
+        return A[T] @ self.V + self.by.T                          # y_hat
+
+    def backward(self, d_loss) -> dict:
+        """Backpropagate dL/dy_hat through time and return the gradients (chapter 7).
+
+        Parameters
+        ----------
+        d_loss : array_like, shape (B, out)
+            Gradient of the loss with respect to the last ``forward``'s output,
+            for example ``MSELoss.backward()``, batch averaging included.
+
+        Returns
+        -------
+        dict
+            ``d_W`` (in, 4H), ``d_U`` (H, 4H), ``d_b`` (4H, 1), ``d_V``
+            (H, out) and ``d_by`` (out, 1): the gradients, summed over time
+            steps. Also stored as ``self.grads``, with ``self.hidden_grads``
+            and ``self.cell_grads``.
+        """
+        self._check_backward()
+        x, A, C, T = self.x, self.A, self.C, self.A.shape[0] - 1
+        dy = self._check_d_loss(d_loss, A.shape[1])
+
+        d_V = A[T].T @ dy                                    # y_hat = h_T V + b_y
+        d_by = dy.sum(axis=0)[:, None]
+        d_W, d_U, d_b = (np.zeros_like(p) for p in (self.W, self.U, self.b))
+        d_h = np.empty_like(A[1:])                           # d_h[t - 1] = dL/dh_t
+        d_c = np.empty_like(C[1:])                           # d_c[t - 1] = dL/dc_t
+        d_h[T - 1] = dy @ self.V.T
+        d_c_next = np.zeros_like(C[0])                       # c_T has no c_{T+1} to feed
+        for t in range(T, 0, -1):
+            i, f, g, o = split_gates(self.gates[t - 1])
+            tanh_c = np.tanh(C[t])
+            d_o = d_h[t - 1] * tanh_c                        # h_t = o_t tanh(c_t)
+            # dL/dc_t comes through c_{t+1} and through h_t = o_t tanh(c_t):
+            d_c[t - 1] = d_c_next + d_h[t - 1] * o * (1.0 - tanh_c ** 2)
+            d_i = d_c[t - 1] * g                             # c_t = f_t c_{t-1} + i_t g_t
+            d_f = d_c[t - 1] * C[t - 1]
+            d_g = d_c[t - 1] * i
+            d_z = np.concatenate([d_i * i * (1.0 - i),       # sigmoid'(z) = s (1 - s)
+                                  d_f * f * (1.0 - f),
+                                  d_g * (1.0 - g ** 2),      # tanh'(z) = 1 - tanh(z)^2
+                                  d_o * o * (1.0 - o)], axis=1)
+            d_W += x[t - 1].T @ d_z                          # z_t = x_t W + h_{t-1} U + b^T
+            d_U += A[t - 1].T @ d_z
+            d_b += d_z.sum(axis=0)[:, None]
+            d_c_next = d_c[t - 1] * f                        # c_{t-1} enters c_t times f_t
+            if t > 1:
+                d_h[t - 2] = d_z @ self.U.T                  # h_{t-1} enters z_t through U
+
+        self.hidden_grads, self.cell_grads = d_h, d_c
+        return self._set_grads({"d_W": d_W, "d_U": d_U, "d_b": d_b, "d_V": d_V, "d_by": d_by})
+
+    def _check_backward(self):
+        if self.A is None:
+            raise RuntimeError(f"{type(self).__name__}.backward() called before forward(): "
+                               f"run forward(x) first")
+        if self._offset_used:
+            raise RuntimeError(f"{type(self).__name__}.backward() after a forward pass with "
+                               f"state_offset or cell_offset: its states are not the model's")
+

@@ -1,0 +1,187 @@
+"""What every model in memrnn shares: parameters, one SGD step, weights in and out.
+
+``RNN`` (chapters 3, 4 and 6), its fast twin ``FastRNN`` ("Making it fast") and
+``LSTM`` (chapter 7) differ only in ``__init__``, ``forward`` and
+``backward``. Everything a training loop or a gradient check needs besides
+those lives here, once.
+
+A model names its parameters in ``PARAM_NAMES``; each is an attribute (an
+ndarray), and ``backward`` returns their gradients as a dict whose keys are
+the names with ``d_`` in front.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from . import _checks
+
+__all__ = ["Model"]
+
+
+class Model:
+    """Base class of memrnn's sequence-to-one models (chapters 3, 4 and 7).
+
+    Subclasses set ``PARAM_NAMES``, create those arrays in ``__init__`` after
+    calling ``Model.__init__``, and implement ``forward(x)`` and
+    ``backward(d_loss)``; ``backward`` must store its result with
+    ``self._set_grads(grads)``.
+
+    Attributes
+    ----------
+    input_size, hidden_size, output_size : int
+    dtype : numpy.dtype
+        float64 or float32, for weights and all computations.
+    grads : dict or None
+        Gradients of the last ``backward``, keys ``"d_" + name``.
+    """
+
+    #: Parameter names, in the order ``set_weights`` accepts them as a sequence.
+    PARAM_NAMES: tuple = ()
+
+    def __init__(self, input_size, hidden_size, output_size, dtype=np.float64):
+        self.input_size = _checks.positive_int(input_size, "input_size")
+        self.hidden_size = _checks.positive_int(hidden_size, "hidden_size")
+        self.output_size = _checks.positive_int(output_size, "output_size")
+        self.dtype = _checks.float_dtype(dtype)
+        self.grads = None
+        self._grads_pending = False
+
+    def __repr__(self):
+        return (f"{type(self).__name__}(input_size={self.input_size}, "
+                f"hidden_size={self.hidden_size}, output_size={self.output_size}, "
+                f"dtype=np.{self.dtype.name})")
+
+    # ------------------------------------------------------------------- update
+    def update(self, lr) -> None:
+        """Take one plain SGD step, ``p -= lr * d_p``, with the last gradients (chapter 4).
+
+        Raises
+        ------
+        RuntimeError
+            If there is no ``backward`` since the last update (no gradients,
+            or gradients already applied).
+        """
+        lr = _checks.positive_float(lr, "lr")
+        grads = self.take_grads()
+        for name in self.PARAM_NAMES:
+            getattr(self, name)[...] -= lr * grads["d_" + name]
+
+    def take_grads(self) -> dict:
+        """Hand the last gradients to an update, once (chapters 4 and 7).
+
+        ``update`` and the optimizers of ``memrnn.optim`` call this, so that
+        no gradient is applied twice and none before a ``backward``.
+        """
+        if not self._grads_pending:
+            raise RuntimeError(f"{type(self).__name__}: an update needs fresh gradients: call "
+                               f"forward() and backward() before each update")
+        self._grads_pending = False
+        return self.grads
+
+    def _set_grads(self, grads: dict) -> dict:
+        self.grads = grads
+        self._grads_pending = True
+        return grads
+
+    # ------------------------------------------------------------------ weights
+    def parameters(self) -> dict:
+        """The parameter arrays themselves (not copies), by name.
+
+        An optimizer changes them in place; ``get_weights`` gives copies.
+        """
+        return {name: getattr(self, name) for name in self.PARAM_NAMES}
+
+    def n_parameters(self) -> int:
+        """How many numbers the model learns."""
+        return int(sum(getattr(self, name).size for name in self.PARAM_NAMES))
+
+    def get_weights(self) -> dict:
+        """Return a copy of the parameters as a dict keyed by ``PARAM_NAMES``."""
+        return {name: getattr(self, name).copy() for name in self.PARAM_NAMES}
+
+    def set_weights(self, weights) -> None:
+        """Replace the parameters with copies of ``weights``.
+
+        Parameters
+        ----------
+        weights : mapping or sequence
+            A dict with exactly the keys ``PARAM_NAMES`` (as from
+            ``get_weights``), or the arrays in that order. Each must have its
+            parameter's shape.
+        """
+        names = self.PARAM_NAMES
+        if isinstance(weights, Mapping):
+            missing = [n for n in names if n not in weights]
+            extra = [k for k in weights if k not in names]
+            if missing or extra:
+                raise ValueError(f"weights must have exactly the keys {list(names)}; "
+                                 f"missing {missing}, unexpected {extra}")
+            items = [(n, weights[n]) for n in names]
+        elif isinstance(weights, Sequence) and not isinstance(weights, (str, bytes)):
+            if len(weights) != len(names):
+                raise ValueError(f"weights as a sequence must hold {len(names)} arrays "
+                                 f"{list(names)}, got {len(weights)}")
+            items = list(zip(names, weights))
+        else:
+            raise TypeError(f"weights must be a dict or a sequence of arrays, "
+                            f"got {type(weights).__name__}")
+        new = {}
+        for name, value in items:
+            arr = _checks.real_array(value, f"weights[{name!r}]")
+            expected = getattr(self, name).shape
+            if arr.shape != expected:
+                raise ValueError(f"weights[{name!r}] must have shape {expected}, got {arr.shape}")
+            new[name] = arr.astype(self.dtype, copy=True)
+        for name, arr in new.items():      # all checked before any is changed
+            setattr(self, name, arr)
+        self._grads_pending = False
+
+    # ------------------------------------------------------------------ helpers
+    def grad_norm(self) -> float:
+        """Euclidean norm of all parameter gradients of the last ``backward``."""
+        if self.grads is None:
+            raise RuntimeError("grad_norm() needs a backward() pass first")
+        return float(np.sqrt(sum(float(np.sum(g.astype(np.float64) ** 2))
+                                 for g in self.grads.values())))
+
+    def _check_input(self, x) -> np.ndarray:
+        x = _checks.real_array(x, "x")
+        if x.ndim != 3 or x.shape[2] != self.input_size or 0 in x.shape:
+            hint = (" (add a feature axis with x[..., None])"
+                    if x.ndim == 2 and self.input_size == 1 else "")
+            raise ValueError(f"x must have shape (T, B, input_size={self.input_size}) with "
+                             f"T, B > 0, got {x.shape}{hint}")
+        return x.astype(self.dtype, copy=False)
+
+    def _check_d_loss(self, d_loss, batch: int) -> np.ndarray:
+        dy = _checks.real_array(d_loss, "d_loss", ndim=2).astype(self.dtype, copy=False)
+        if dy.shape != (batch, self.output_size):
+            raise ValueError(f"d_loss must have shape (B, out) = {(batch, self.output_size)} "
+                             f"like the last forward's output, got {dy.shape}")
+        return dy
+
+    def _check_offset(self, offset, name: str, shape) -> np.ndarray | None:
+        if offset is None:
+            return None
+        offset = _checks.real_array(offset, name, ndim=3)
+        if offset.shape != shape:
+            raise ValueError(f"{name} must have shape (T, B, H) = {shape}, got {offset.shape}")
+        return offset
+
+
+def lecun_uniform(uniform, fan_in: int, shape, dtype) -> np.ndarray:
+    """Draw a weight matrix from U(-sqrt(3/fan_in), sqrt(3/fan_in)) (chapter 3).
+
+    U(-a, a) has variance a^2/3, so a = sqrt(3/fan_in) gives each unit's
+    summed input a variance of about 1 at the start.
+    """
+    lim = np.sqrt(3.0 / fan_in)
+    return uniform(-lim, lim, size=shape).astype(dtype)
+
+
+def uniform_source(seed):
+    """The ``uniform`` draw of ``seed``: NumPy's global state for None, else a Generator."""
+    return np.random.uniform if seed is None else _checks.rng_from(seed).uniform

@@ -1,0 +1,127 @@
+"""Optimizers: plain SGD and Adam (chapter 7).
+
+An optimizer turns the gradients of the last ``backward`` into a change of
+the weights. Both take them with ``model.take_grads()``, which hands each set
+of gradients out once, so a gradient is never applied twice.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import _checks
+
+__all__ = ["SGD", "Adam", "make_optimizer", "OPTIMIZERS"]
+
+
+class SGD:
+    """Plain stochastic gradient descent, ``p -= lr * d_p`` (chapters 4 and 7).
+
+    The same step as ``model.update(lr)``, behind the optimizer interface.
+    """
+
+    def step(self, model, lr) -> None:
+        """Apply the last gradients of ``model`` with learning rate ``lr``."""
+        model.update(lr)
+
+    def __repr__(self):
+        return "SGD()"
+
+
+class Adam:
+    r"""Adam, adaptive moment estimation (Kingma & Ba 2015; chapter 7).
+
+    For each parameter :math:`p` with gradient :math:`g`, at step
+    :math:`k = 1, 2, \dots`::
+
+        m = beta1 m + (1 - beta1) g            running mean of g
+        v = beta2 v + (1 - beta2) g^2          running mean of g^2
+        p -= lr * (m / (1 - beta1^k)) / (sqrt(v / (1 - beta2^k)) + eps)
+
+    ``m`` and ``v`` start at zero, so early on they are too small; dividing by
+    ``1 - beta^k`` removes that bias. Each weight gets its own step size,
+    about ``lr`` whatever the scale of its gradient, which helps when some
+    gradients are far smaller than others (as across time steps, chapter 6).
+
+    Parameters
+    ----------
+    beta1, beta2 : float in [0, 1)
+        Decay of the running means of the gradient and of its square.
+    eps : float > 0
+        Keeps the division finite when ``v`` is zero.
+
+    Attributes
+    ----------
+    t : int
+        Number of steps taken.
+    m, v : dict of ndarray
+        The running means, by parameter name, shaped like the parameters.
+    """
+
+    def __init__(self, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.beta1 = _unit_interval(beta1, "beta1")
+        self.beta2 = _unit_interval(beta2, "beta2")
+        self.eps = _checks.positive_float(eps, "eps")
+        self.t = 0
+        self.m, self.v = {}, {}
+
+    def __repr__(self):
+        return f"Adam(beta1={self.beta1}, beta2={self.beta2}, eps={self.eps})"
+
+    def step(self, model, lr) -> None:
+        """Change ``model.parameters()`` in place by one Adam step with the last gradients.
+
+        Raises
+        ------
+        RuntimeError
+            If there is no ``backward`` since the last step (from
+            ``model.take_grads``).
+        ValueError
+            If the parameters' names or shapes differ from those of the first
+            step: the state belongs to one model.
+        """
+        lr = _checks.positive_float(lr, "lr")
+        params = model.parameters()
+        if self.m and ({n: p.shape for n, p in params.items()}
+                       != {n: m.shape for n, m in self.m.items()}):
+            raise ValueError("Adam: the model's parameters differ in name or shape from those "
+                             "of the first step; use a new Adam for a new model")
+        grads = model.take_grads()
+        self.t += 1
+        for name, p in params.items():
+            g = grads["d_" + name]
+            m = self.m.setdefault(name, np.zeros_like(p))
+            v = self.v.setdefault(name, np.zeros_like(p))
+            m[...] = self.beta1 * m + (1.0 - self.beta1) * g
+            v[...] = self.beta2 * v + (1.0 - self.beta2) * g * g
+            m_hat = m / (1.0 - self.beta1 ** self.t)
+            v_hat = v / (1.0 - self.beta2 ** self.t)
+            p -= lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+#: The names ``make_optimizer`` knows.
+OPTIMIZERS = {"sgd": SGD, "adam": Adam}
+
+
+def make_optimizer(name):
+    """A fresh optimizer by name: ``"sgd"`` or ``"adam"`` (chapter 7).
+
+    Raises
+    ------
+    ValueError
+        For any other name.
+    """
+    if not isinstance(name, str) or name not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {name!r}")
+    return OPTIMIZERS[name]()
+
+
+def _unit_interval(value, name: str) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number in [0, 1), got {value!r}")
+    value = float(value)
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+    return value

@@ -1,0 +1,81 @@
+"""Bits of memory, success-rate intervals, and where the success rate crosses a level."""
+
+import numpy as np
+import pytest
+
+from memrnn import TRIVIAL_MSE
+from memrnn.information import bits_remembered, crossing_length, logistic_fit, mse_for_bits, wilson_interval
+
+
+def test_bits_and_mse_are_inverse_and_anchored():
+    assert mse_for_bits(0) == pytest.approx(TRIVIAL_MSE)
+    assert mse_for_bits(1) == pytest.approx(1 / 12)       # the sign alone
+    assert mse_for_bits(2) == pytest.approx(1 / 48)
+    for b in (0.25, 1.0, 3.5):
+        assert bits_remembered(mse_for_bits(b)) == pytest.approx(b)
+    # No information at or above 1/3; a diverged (infinite) MSE carries none either.
+    assert bits_remembered(0.5) == 0.0
+    assert bits_remembered(np.inf) == 0.0
+    np.testing.assert_allclose(bits_remembered([1 / 3, 1 / 12]), [0.0, 1.0])
+
+
+def test_mse_for_bits_matches_a_quantised_memory():
+    # Simulate remembering b bits: keep the cell of x among 2^b equal cells, answer its midpoint.
+    x = np.random.default_rng(0).uniform(-1, 1, 400_000)
+    for b in (1, 2, 3):
+        cells = 2**b
+        idx = np.minimum(((x + 1) / 2 * cells).astype(int), cells - 1)
+        mid = -1 + (idx + 0.5) * 2 / cells
+        assert np.mean((x - mid) ** 2) == pytest.approx(mse_for_bits(b), rel=0.01)
+
+
+def test_wilson_interval():
+    lo, hi = wilson_interval(5, 10)
+    assert lo < 0.5 < hi and 0 < lo and hi < 1
+    assert wilson_interval(0, 5)[0] == 0.0 and wilson_interval(0, 5)[1] > 0.3
+    assert wilson_interval(5, 5)[1] == 1.0 and wilson_interval(5, 5)[0] < 0.7
+    # More runs, narrower interval.
+    assert np.diff(wilson_interval(50, 100)) < np.diff(wilson_interval(5, 10))
+
+
+
+def test_logistic_fit_recovers_a_known_curve():
+    rng = np.random.default_rng(0)
+    T = np.repeat(np.arange(5, 45, 5), 400)
+    p = 1 / (1 + np.exp(-(6.0 - 0.3 * T)))
+    a, b = logistic_fit(T, rng.random(T.size) < p)
+    assert a == pytest.approx(6.0, abs=0.4) and b == pytest.approx(-0.3, abs=0.03)
+
+
+def test_crossing_length_brackets_the_true_crossing():
+    # P(success) = 0.8 at T = (6 - log 4) / 0.3 = 15.4 for this curve.
+    true = (6.0 - np.log(4.0)) / 0.3
+    rng = np.random.default_rng(1)
+    T = np.repeat([5, 10, 12, 15, 17, 20, 25, 30, 40], 20)
+    wins = rng.random(T.size) < 1 / (1 + np.exp(-(6.0 - 0.3 * T)))
+    c = crossing_length(T, wins, level=0.8, n_boot=400, seed=0)
+    assert c["low"] < true < c["high"] and c["low"] <= c["estimate"] <= c["high"]
+    assert c["high"] - c["low"] < 12
+    # Twenty times the runs give a narrower interval.
+    many = np.repeat([5, 10, 12, 15, 17, 20, 25, 30, 40], 400)
+    c2 = crossing_length(many, rng.random(many.size) < 1 / (1 + np.exp(-(6.0 - 0.3 * many))),
+                         n_boot=200, seed=0)
+    assert c2["high"] - c2["low"] < (c["high"] - c["low"]) / 2
+
+
+def test_a_perfectly_separated_sweep_still_gives_a_finite_crossing():
+    T = np.repeat([5, 10, 15, 20], 10)
+    c = crossing_length(T, T <= 10, n_boot=100)
+    assert 10 <= c["estimate"] <= 15 and np.isfinite(c["low"]) and np.isfinite(c["high"])
+
+
+def test_a_success_rate_that_does_not_fall_has_no_crossing():
+    c = crossing_length([5, 10, 15] * 4, [True] * 12, n_boot=50)
+    assert c["estimate"] == np.inf
+
+
+def test_bad_input_is_refused():
+    with pytest.raises(ValueError, match="equal length"):
+        logistic_fit([1, 2], [True])
+    with pytest.raises(ValueError, match="level"):
+        crossing_length([1, 2], [True, False], level=1.0)

@@ -1,0 +1,25 @@
+"""The student edition: the chapters with each solution replaced by a stub, and nothing else."""
+
+import jupytext
+
+from tools import student_edition
+
+ROOT = student_edition.ROOT
+
+
+def test_student_edition_replaces_each_solution_by_a_stub_and_nothing_else():
+    for chapter in student_edition.CHAPTERS:
+        book_nb = jupytext.read(ROOT / "book" / f"{chapter}.md")
+        student = student_edition.student_notebook(chapter)
+        stubs = [c for c in student.cells if "stub" in c.metadata.get("tags", [])]
+        assert len(stubs) == 1, chapter
+        assert "raise NotImplementedError" in stubs[0].source
+        assert not [c for c in student.cells if "solution" in c.metadata.get("tags", [])]
+        assert not [c for c in student.cells if "book-only" in c.metadata.get("tags", [])]
+        compile(stubs[0].source, chapter, "exec")
+        # No second copy: every other cell is the chapter's own, unchanged.
+        kept = [c for c in book_nb.cells if "book-only" not in c.metadata.get("tags", [])]
+        assert len(kept) == len(student.cells)
+        for a, b in zip(kept, student.cells):
+            if b is not stubs[0]:
+                assert a.source == b.source
