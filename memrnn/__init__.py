@@ -33,8 +33,7 @@ try:
 except _metadata.PackageNotFoundError:      # run from a source tree that was never installed
     __version__ = "0+unknown"
 
-from . import (gradcheck, information, optim, plots, results, run, selfcheck, settings, sweep,
-               vanishing)
+from . import gradcheck, information, optim, plots, results, run, selfcheck, settings, sweep, vanishing
 from .data import TRIVIAL_MSE, generate_samples
 from .fast import FastRNN
 from .fast_lstm import FastLSTM

@@ -107,7 +107,6 @@ class FastRNN(RNN):
         choice = TANH_FLOAT64 if tanh == "auto" else tanh
         self.tanh = "numpy" if self.dtype == np.float32 else choice
         self._deltas = None
-        self._buffers = {}
 
     def forward(self, x, *, state_offset=None) -> np.ndarray:
         x = self._check_input(x)
@@ -115,13 +114,13 @@ class FastRNN(RNN):
         H = self.hidden_size
         offset = self._check_offset(state_offset, "state_offset", (T, B, H))
         # [x_t, 1] [W; b_s^T] = x_t W + b_s: the input and the bias in one small product.
-        X1 = self._buffer("X1", (T, B, n_in + 1))
+        X1 = self._work_array("X1", (T, B, n_in + 1))
         X1[:, :, :n_in] = x
         X1[:, :, n_in] = 1.0
         Wb = np.concatenate([self.W, self.bs.T])
-        A = self._buffer("A", (T + 1, B, H))
+        A = self._work_array("A", (T + 1, B, H))
         A[0] = 0.0
-        tmp = self._buffer("tmp", (B, H))
+        tmp = self._work_array("tmp", (B, H))
         tanh = _tanh_exp if self.tanh == "exp" else np.tanh
         with np.errstate(over="ignore"):               # exp's overflow gives tanh = 1 exactly
             for t in range(1, T + 1):
@@ -144,8 +143,8 @@ class FastRNN(RNN):
         T, B, H = A.shape[0] - 1, A.shape[1], self.hidden_size
         dy = self._check_d_loss(d_loss, B)
 
-        d_a = self._buffer("d_a", (T, B, H))              # d_a[t - 1] = dL/da_t
-        delta = self._buffer("delta", (T, B, H))
+        d_a = self._work_array("d_a", (T, B, H))              # d_a[t - 1] = dL/da_t
+        delta = self._work_array("delta", (T, B, H))
         np.multiply(A[1:], A[1:], out=delta)              # becomes dL/ds_t, step by step
         np.subtract(1.0, delta, out=delta)                # tanh'(s_t) = 1 - a_t^2, every t
         np.matmul(dy, self.V.T, out=d_a[T - 1])
@@ -170,13 +169,6 @@ class FastRNN(RNN):
         return self._set_grads({"d_W": d_W, "d_R": d_R, "d_bs": d_bs, "d_V": d_V, "d_by": d_by})
 
     backward.__doc__ = RNN.backward.__doc__
-
-    def _buffer(self, name: str, shape) -> np.ndarray:
-        """A work array kept from call to call: fresh memory costs as much as the arithmetic."""
-        buf = self._buffers.get(name)
-        if buf is None or buf.shape != shape:
-            buf = self._buffers[name] = np.empty(shape, dtype=self.dtype)
-        return buf
 
     @property
     def preactivation_grads(self):

@@ -81,7 +81,6 @@ class FastLSTM(LSTM):
         self._cols = np.concatenate([np.arange(k * H, (k + 1) * H) for k in (3, 0, 1, 2)])
         self._sign = np.ones((4 * H, 1), dtype=self.dtype)
         self._sign[:3 * H] = -1.0                          # exp(.) of the sigmoid rows is exp(-z)
-        self._buffers = {}
         self._Z1 = self._C = self._tanh_C = None
 
     @property
@@ -111,14 +110,14 @@ class FastLSTM(LSTM):
         # z_t = M Z1[:, t - 1] is one product and each gate a block of rows.
         K = H + n_in + 1
         M = np.concatenate([self.U, self.W, self.b.T])[:, self._cols].T * self._sign
-        Z1 = self._buffer("Z1", (K, T + 1, B))
+        Z1 = self._work_array("Z1", (K, T + 1, B))
         Z1[:H, 0] = 0.0
         Z1[H:H + n_in, :T] = x.transpose(2, 0, 1)
         Z1[H + n_in, :T] = 1.0
-        G = self._buffer("G", (T, 4 * H, B))               # -z (o, i, f), z (g); then the gates
-        C = self._buffer("C", (T + 1, H, B))
-        tanh_C = self._buffer("tanh_C", (T, H, B))
-        ig = self._buffer("ig", (H, B))
+        G = self._work_array("G", (T, 4 * H, B))               # -z (o, i, f), z (g); then the gates
+        C = self._work_array("C", (T + 1, H, B))
+        tanh_C = self._work_array("tanh_C", (T, H, B))
+        ig = self._work_array("ig", (H, B))
         C[0] = 0.0
         for t in range(1, T + 1):
             z = G[t - 1]
@@ -155,13 +154,13 @@ class FastLSTM(LSTM):
 
         n_in = self.input_size
         K = H + n_in + 1
-        d_z = self._buffer("d_z", (4 * H, B))              # dL/dz_t, one step at a time
+        d_z = self._work_array("d_z", (4 * H, B))              # dL/dz_t, one step at a time
         d_M = np.zeros((4 * H, K), dtype=self.dtype)       # [dU; dW; db^T]^T, rows o, i, f, g
-        term = self._buffer("term", (4 * H, K))
-        d_h = self._buffer("d_h", (T, H, B))               # dL/dh_t, column layout
-        d_c = self._buffer("d_c", (T, H, B))
-        d_c_next = self._buffer("d_c_next", (H, B))
-        k = self._buffer("k", (H, B))
+        term = self._work_array("term", (4 * H, K))
+        d_h = self._work_array("d_h", (T, H, B))               # dL/dh_t, column layout
+        d_c = self._work_array("d_c", (T, H, B))
+        d_c_next = self._work_array("d_c_next", (H, B))
+        k = self._work_array("k", (H, B))
         np.matmul(self.V, dy.T, out=d_h[T - 1])
         U_rows = self.U[:, self._cols]
         for t in range(T, 0, -1):
@@ -205,10 +204,3 @@ class FastLSTM(LSTM):
         return self._set_grads({"d_W": d_W, "d_U": d_U, "d_b": d_b, "d_V": d_V, "d_by": d_by})
 
     backward.__doc__ = LSTM.backward.__doc__
-
-    def _buffer(self, name: str, shape) -> np.ndarray:
-        """A work array kept from call to call: fresh memory costs as much as the arithmetic."""
-        buf = self._buffers.get(name)
-        if buf is None or buf.shape != shape:
-            buf = self._buffers[name] = np.empty(shape, dtype=self.dtype)
-        return buf

@@ -212,7 +212,7 @@ def check_model(model=None, seq_length=4, batch_size=3, seed=0, eps=1e-6,
     if include_hidden:
         for key, (keyword, analytic) in states.items():
             offset = np.zeros((T, B, model.hidden_size))
-            numeric = numerical_gradient(lambda o: loss_value(**{keyword: o}), offset, eps)
+            numeric = numerical_gradient(lambda o, k=keyword: loss_value(**{k: o}), offset, eps)
             errors[key] = relative_error(analytic, numeric)
     return errors
 

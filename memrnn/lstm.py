@@ -70,13 +70,9 @@ class LSTM(Model):
 
     Parameters
     ----------
-    input_size, hidden_size, output_size : int
-        ``in``, ``H`` and ``out``; the memory task uses 1, 10 and 1.
-    seed : None, int, numpy.random.SeedSequence or numpy.random.Generator
-        Source of the initial weights, drawn in the order W, U, V. ``None``
-        draws from NumPy's global state.
-    dtype : np.float64 (default) or np.float32
-        Precision of weights and computations. Gradient checks need float64.
+    input_size, hidden_size, output_size, seed, dtype
+        As for ``RNN``: sizes ``in``, ``H`` and ``out``, the source of the
+        initial weights (drawn in the order W, U, V), and float64 or float32.
     forget_bias : float
         Initial bias of the forget gate (default 1.0).
 
@@ -131,9 +127,8 @@ class LSTM(Model):
         self.b[H:2 * H] = forget_bias
         self.by = np.zeros((n_out, 1), dtype=self.dtype)
         self.forget_bias = forget_bias
-        self.x = self.A = self.C = self.gates = None
+        self.C = self.gates = None
         self.hidden_grads = self.cell_grads = None
-        self._offset_used = False
 
     def __repr__(self):
         return super().__repr__()[:-1] + f", forget_bias={self.forget_bias!r})"
@@ -174,18 +169,17 @@ class LSTM(Model):
             if h_offset is not None:
                 A[t] += h_offset[t - 1]
             gates[t - 1] = np.concatenate([i, f, g, o], axis=1)  # kept for backward
-        self.x, self.A, self.C, self.gates = x, A, C, gates
         self._offset_used = h_offset is not None or c_offset is not None
-        return A[T] @ self.V + self.by.T                          # y_hat
+        self.x, self.A, self.C, self.gates = x, A, C, gates
+        y_hat = A[T] @ self.V + self.by.T                         # the read-out of h_T
+        return y_hat
 
     def backward(self, d_loss) -> dict:
-        """Backpropagate dL/dy_hat through time and return the gradients (chapter 7).
+        """Backpropagate dL/dy_hat through time, through both states, and return the gradients.
 
-        Parameters
-        ----------
-        d_loss : array_like, shape (B, out)
-            Gradient of the loss with respect to the last ``forward``'s output,
-            for example ``MSELoss.backward()``, batch averaging included.
+        Chapter 7 derives each line. ``d_loss`` (B, out) is dL/dy_hat of the
+        last ``forward``, for example ``MSELoss.backward()``, batch averaging
+        included.
 
         Returns
         -------
@@ -228,12 +222,3 @@ class LSTM(Model):
 
         self.hidden_grads, self.cell_grads = d_h, d_c
         return self._set_grads({"d_W": d_W, "d_U": d_U, "d_b": d_b, "d_V": d_V, "d_by": d_by})
-
-    def _check_backward(self):
-        if self.A is None:
-            raise RuntimeError(f"{type(self).__name__}.backward() called before forward(): "
-                               f"run forward(x) first")
-        if self._offset_used:
-            raise RuntimeError(f"{type(self).__name__}.backward() after a forward pass with "
-                               f"state_offset or cell_offset: its states are not the model's")
-

@@ -48,6 +48,9 @@ class Model:
         self.dtype = _checks.float_dtype(dtype)
         self.grads = None
         self._grads_pending = False
+        self._work = {}
+        self.x = self.A = None          # the last forward's input and hidden states
+        self._offset_used = False
 
     def __repr__(self):
         return (f"{type(self).__name__}(input_size={self.input_size}, "
@@ -146,6 +149,28 @@ class Model:
             raise RuntimeError("grad_norm() needs a backward() pass first")
         return float(np.sqrt(sum(float(np.sum(g.astype(np.float64) ** 2))
                                  for g in self.grads.values())))
+
+    def _check_backward(self):
+        """Refuse a backward pass with no forward pass, or after one that shifted the states."""
+        if self.A is None:
+            raise RuntimeError(f"{type(self).__name__}.backward() called before forward(): "
+                               f"run forward(x) first")
+        if self._offset_used:
+            raise RuntimeError(f"{type(self).__name__}.backward() after a forward pass with a "
+                               f"state_offset or cell_offset: its derivatives are not the "
+                               f"model's")
+
+    def _work_array(self, name: str, shape) -> np.ndarray:
+        """A work array kept from call to call, for the fast models ("Making it fast").
+
+        Fresh memory for a large array costs about as much as the arithmetic on
+        it, so the fast models reuse theirs; what they hand out from such an
+        array is overwritten by their next call.
+        """
+        buf = self._work.get(name)
+        if buf is None or buf.shape != shape:
+            buf = self._work[name] = np.empty(shape, dtype=self.dtype)
+        return buf
 
     def _check_input(self, x) -> np.ndarray:
         x = _checks.real_array(x, "x")

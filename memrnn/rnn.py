@@ -75,8 +75,7 @@ class RNN(Model):
         self.bs = np.zeros((n_h, 1), dtype=self.dtype)
         self.V = lecun_uniform(uniform, n_h, (n_h, n_out), self.dtype)
         self.by = np.zeros((n_out, 1), dtype=self.dtype)
-        self.x = self.A = self.hidden_grads = None
-        self._offset_used = False
+        self.hidden_grads = None
 
     def forward(self, x, *, state_offset=None) -> np.ndarray:
         """Run the RNN over a batch of sequences and return the prediction.
@@ -143,14 +142,6 @@ class RNN(Model):
 
         self.hidden_grads = d_a
         return self._set_grads({"d_W": d_W, "d_R": d_R, "d_bs": d_bs, "d_V": d_V, "d_by": d_by})
-
-    def _check_backward(self):
-        if self.A is None:
-            raise RuntimeError(f"{type(self).__name__}.backward() called before forward(): "
-                               f"run forward(x) first")
-        if self._offset_used:
-            raise RuntimeError(f"{type(self).__name__}.backward() after a forward pass with "
-                               f"state_offset: its tanh derivatives are not those of the model")
 
     @property
     def preactivation_grads(self):

@@ -76,14 +76,11 @@ def lstm_loss_and_states(params, x, y, h_offset=None, c_offset=None):
         h = np.zeros(H, dtype=dtype)
         c = np.zeros(H, dtype=dtype)
         for t in range(T):
-            def pre(name):
-                s = gate[name]
-                return W[:, s].T @ x[t, n] + U[:, s].T @ h + b[s, 0]
-
-            c = _logistic(pre("f")) * c + _logistic(pre("i")) * np.tanh(pre("g"))
+            pre = {name: W[:, s].T @ x[t, n] + U[:, s].T @ h + b[s, 0] for name, s in gate.items()}
+            c = _logistic(pre["f"]) * c + _logistic(pre["i"]) * np.tanh(pre["g"])
             if c_offset is not None:
                 c = c + c_offset[t, n]
-            h = _logistic(pre("o")) * np.tanh(c)
+            h = _logistic(pre["o"]) * np.tanh(c)
             if h_offset is not None:
                 h = h + h_offset[t, n]
             hs[t + 1, n], cs[t + 1, n] = h, c

@@ -359,7 +359,7 @@ def test_fast_lstm_matches_lstm(T, B, H, n_in, n_out, tanh):
     fast = FastLSTM(n_in, H, n_out, seed=0, tanh=tanh)
     fast.set_weights(plain.get_weights())
     start = plain.get_weights()
-    for step in range(4):
+    for _ in range(4):
         results = {}
         for name, model in (("plain", plain), ("fast", fast)):
             value, grads = _forward_backward(model, x, y)
