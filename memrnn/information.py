@@ -111,8 +111,9 @@ def crossing_length(lengths, successes, level=0.8, n_boot=2000, seed=0, ci=0.95)
     Returns
     -------
     dict
-        ``estimate``, ``low``, ``high`` (lengths, floats) and ``level``.
-        A fit that does not fall with T gives ``inf`` for the crossing.
+        ``estimate``, ``low``, ``high`` (lengths, floats), ``level``, and the
+        fit ``a`` and ``b`` of the curve through all the runs. A fit that does
+        not fall with T gives ``inf`` for the crossing.
     """
     T = np.asarray(lengths, dtype=float).reshape(-1)
     y = np.asarray(successes, dtype=bool).reshape(-1)
@@ -124,6 +125,7 @@ def crossing_length(lengths, successes, level=0.8, n_boot=2000, seed=0, ci=0.95)
         a, b = logistic_fit(t, s)
         return (logit - a) / b if b < 0 else math.inf
 
+    a, b = logistic_fit(T, y)
     estimate = crossing(T, y)
     rng = np.random.default_rng(seed)
     groups = [np.flatnonzero(T == v) for v in np.unique(T)]
@@ -135,4 +137,5 @@ def crossing_length(lengths, successes, level=0.8, n_boot=2000, seed=0, ci=0.95)
     # through the level has an infinite crossing, and inf - inf is undefined.
     lo = np.quantile(boots, (1 - ci) / 2, method="lower")
     hi = np.quantile(boots, (1 + ci) / 2, method="higher")
-    return {"estimate": float(estimate), "low": float(lo), "high": float(hi), "level": level}
+    return {"estimate": float(estimate), "low": float(lo), "high": float(hi), "level": level,
+            "a": a, "b": b}

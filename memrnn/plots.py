@@ -16,6 +16,7 @@ from .information import bits_remembered, mse_for_bits
 __all__ = ["PALETTE", "plot_sequences", "plot_constant_predictor", "plot_eps_sweep",
            "plot_loss_curve", "plot_predictions", "plot_sweep_mse", "plot_success_rate",
            "plot_sweep_curves", "plot_sweep_comparison", "plot_grad_norms_over_time", "plot_jacobian_decay",
+           "plot_gradient_ratio", "plot_probe_curves", "plot_cliff", "run_outcome",
            "plot_gradient_heatmap", "plot_training_series"]
 
 #: Okabe & Ito's colour-blind-safe palette, used across the book.
@@ -315,11 +316,13 @@ def plot_sweep_mse(result, ax=None, diverged_at=0.7):
     return ax
 
 
-def plot_success_rate(result, ax=None, label="success rate", style=0):
+def plot_success_rate(result, ax=None, label="success rate", style=0, crossing=None):
     """Share of runs that succeed at each length, with 95 % Wilson intervals (chapter 5).
 
     ``style`` picks a colour, marker and line style from the book's series, so
-    that several sweeps (with and without clipping) can share one axes.
+    that several sweeps (with and without clipping) can share one axes. With
+    ``crossing`` (``SweepResult.crossing()``), the logistic fit through all
+    runs is drawn too, with the interval in which it crosses its level shaded.
     """
     rows = result.summary()
     if not rows:
@@ -331,6 +334,12 @@ def plot_success_rate(result, ax=None, label="success rate", style=0):
     err = np.array([rate - [r["rate_low"] for r in rows], [r["rate_high"] for r in rows] - rate])
     ax.errorbar(x + 0.15 * style, 100 * rate, yerr=100 * err, color=PALETTE[colour], marker=marker,
                 ls=ls, capsize=4, lw=1.5, label=label)
+    if crossing is not None:
+        grid = np.linspace(x.min(), x.max(), 200)
+        fit = 100 / (1 + np.exp(-(crossing["a"] + crossing["b"] * grid)))
+        ax.plot(grid, fit, color=PALETTE["black"], ls="-.", lw=1.2, label="logistic fit, all runs")
+        ax.axvspan(crossing["low"], crossing["high"], color=PALETTE["sky"], alpha=0.25, lw=0,
+                   label=f"{100 * crossing['level']:.0f} % crossed here (95 % interval)")
     ax.axhline(100 * result.settings.reliable, color=PALETTE["black"], ls=":", lw=1)
     ax.set_ylim(-5, 105)
     ax.set_xticks([r["length"] for r in rows])
@@ -420,6 +429,17 @@ def plot_sweep_comparison(results, ax=None):
 
 
 # -------------------------------------------------- chapter 6: vanishing gradient
+def _finish(ax, xlabel, ylabel, legend="best", fontsize="small", log=True):
+    """Log scale, labels, grid and a frameless legend: how the book's line plots end."""
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(loc=legend, frameon=False, fontsize=fontsize)
+    return ax
+
+
 def plot_grad_norms_over_time(curves, ax=None):
     """Norm of dL/da_t against the time step t, one line per case, log scale (chapter 6).
 
@@ -439,12 +459,7 @@ def plot_grad_norms_over_time(curves, ax=None):
         t = np.arange(1, norms.size + 1)
         ax.plot(t, norms, color=PALETTE[colour], marker=marker, ls=ls, ms=3.5,
                 markevery=max(1, norms.size // 12), lw=1.4, label=label)
-    ax.set_yscale("log")
-    ax.set_xlabel("time step $t$")
-    ax.set_ylabel(r"$\|\partial L / \partial a_t\|$")
-    ax.grid(True, which="major", alpha=0.3)
-    ax.legend(loc="best", frameon=False, fontsize="small")
-    return ax
+    return _finish(ax, "time step $t$", r"$\|\partial L / \partial a_t\|$")
 
 
 def plot_jacobian_decay(cases, ax=None):
@@ -471,12 +486,157 @@ def plot_jacobian_decay(cases, ax=None):
                 ms=3.5, markevery=max(1, T // 12), lw=1.5, label=f"{label}: largest singular value")
         ax.plot(dist, np.median(bound, axis=1), color=PALETTE[colour], ls=":", lw=1.2,
                 label=f"{label}: bound")
-    ax.set_yscale("log")
-    ax.set_xlabel("steps back from the end, $T - t$")
-    ax.set_ylabel(r"$\|\partial a_T / \partial a_t\|_2$ (median over sequences)")
-    ax.grid(True, which="major", alpha=0.3)
-    ax.legend(loc="lower left", frameon=False, fontsize="x-small")
-    return ax
+    return _finish(ax, "steps back from the end, $T - t$",
+                   r"$\|\partial a_T / \partial a_t\|_2$ (median over sequences)",
+                   legend="lower left", fontsize="x-small")
+
+
+#: How a run ended, for the figures over many runs: (label, colour, marker).
+_OUTCOMES = {"success": ("remembers 1 bit or more", "blue", "o"),
+             "fell back": ("learned, then fell back to 1/3", "vermillion", "X"),
+             "failed": ("never learned", "orange", "s")}
+
+
+def run_outcome(run, threshold_mse, trivial=TRIVIAL_MSE) -> str:
+    """"success", "fell back" or "failed" for one run's record (chapter 6).
+
+    A run *fell back* when its batch loss once went below three quarters of
+    1/3, as learning runs do, and it still ended without success.
+    """
+    if run["eval_mse"] is not None and run["eval_mse"] <= threshold_mse and not run["diverged"]:
+        return "success"
+    return "fell back" if min(run["losses"]) < 0.75 * trivial else "failed"
+
+
+def _jitter(result):
+    """A deterministic sideways offset per repetition, so that runs at one length do not overlap."""
+    lengths = sorted(result.by_length())
+    spacing = np.min(np.diff(lengths)) if len(lengths) > 1 else 1.0
+    reps = max(len(v) for v in result.by_length().values())
+    return lambda r: r["length"] + 0.5 * spacing * ((r["repeat"] + 0.5) / reps - 0.5)
+
+
+def plot_gradient_ratio(result, ax=None):
+    """How much of the gradient reaches the first step, at initialisation and after training (chapter 6).
+
+    For every run of a sweep that kept its ``probe``: the ratio
+    ``||dL/da_1|| / ||dL/da_T||`` on held-out sequences, at initialisation
+    (small grey dots) and after training (by outcome), against the length,
+    with the median of each as a line.
+    """
+    runs = [r for r in result.runs if r.get("probe") and r["probe"].get("init")]
+    if not runs:
+        raise ValueError("no run of this sweep kept its probe diagnostics")
+    ax = _axes(ax, figsize=(7.0, 4.4))
+    x = _jitter(result)
+    thr = result.settings.threshold_mse
+
+    def ratio(summary):
+        h = summary["hidden_norms"]
+        return h[0] / h[-1] if h[-1] > 0 else np.nan
+
+    seen = set()
+    for r in runs:
+        ax.plot(x(r), ratio(r["probe"]["init"]), ls="none", marker=".", ms=5,
+                color=PALETTE["black"], alpha=0.35,
+                label="at initialisation" if "init" not in seen else "_nolegend_")
+        seen.add("init")
+        if r["probe"].get("final"):
+            kind = run_outcome(r, thr)
+            text, colour, marker = _OUTCOMES[kind]
+            ax.plot(x(r), ratio(r["probe"]["final"]), ls="none", marker=marker, ms=5,
+                    color=PALETTE[colour], alpha=0.75,
+                    label=f"after training: {text}" if kind not in seen else "_nolegend_")
+            seen.add(kind)
+    for key, style, text in (("init", ":", "median at initialisation"),
+                             ("final", "-", "median after training")):
+        lengths, meds = [], []
+        for length, group in sorted(result.by_length().items()):
+            vals = [ratio(r["probe"][key]) for r in group if r.get("probe") and r["probe"].get(key)]
+            if vals:
+                lengths.append(length)
+                meds.append(np.nanmedian(vals))
+        ax.plot(lengths, meds, color=PALETTE["black"], ls=style, lw=1.3, label=text)
+    ax.set_xticks(sorted(result.by_length()))
+    return _finish(ax, "sequence length $T$",
+                   r"$\|\partial L/\partial a_1\| \,/\, \|\partial L/\partial a_T\|$",
+                   legend="lower left", fontsize="x-small")
+
+
+def plot_probe_curves(result, lengths, key="sv_median", relative=False, ax=None):
+    """A probe diagnostic against the distance to the end, median and quartiles over runs (chapters 6, 7).
+
+    Parameters
+    ----------
+    result : SweepResult
+        Runs that kept their ``probe``.
+    lengths : sequence of int
+        One pair of curves (initialisation, after training) per length.
+    key : str
+        ``"sv_median"`` (largest singular value of ``P_t``, with its bound
+        dotted), ``"hidden_norms"`` or ``"cell_norms"``.
+    relative : bool
+        Divide each run's curve by its value at the last step first.
+    """
+    groups = result.by_length()
+    missing = [T for T in lengths if T not in groups]
+    if missing:
+        raise ValueError(f"no runs at length(s) {missing}; the sweep has {sorted(groups)}")
+    ax = _axes(ax, figsize=(6.8, 4.4))
+    k = 0
+    for T in lengths:
+        for stage, text in (("init", "initialisation"), ("final", "after training")):
+            curves = np.array([r["probe"][stage][key] for r in groups[T]
+                               if r.get("probe") and r["probe"].get(stage)], dtype=float)
+            if curves.size == 0:
+                continue
+            if relative:
+                curves = curves / curves[:, -1:]
+            colour, marker, ls = _SERIES[k % len(_SERIES)]
+            k += 1
+            dist = T - np.arange(1, curves.shape[1] + 1)
+            q25, med, q75 = np.percentile(curves, [25, 50, 75], axis=0)
+            ax.plot(dist, med, color=PALETTE[colour], marker=marker, ls=ls, ms=3.5,
+                    markevery=max(1, T // 10), lw=1.5, label=f"T = {T}, {text}")
+            ax.fill_between(dist, q25, q75, color=PALETTE[colour], alpha=0.18, lw=0)
+            if key == "sv_median":
+                bound = np.array([r["probe"][stage]["bound_median"] for r in groups[T]
+                                  if r.get("probe") and r["probe"].get(stage)], dtype=float)
+                ax.plot(dist, np.median(bound, axis=0), color=PALETTE[colour], ls=(0, (1, 2)),
+                        lw=1.0, label=f"T = {T}, {text}: bound")
+    ylabel = {"sv_median": r"$\|\partial a_T/\partial a_t\|_2$",
+              "hidden_norms": r"$\|\partial L/\partial a_t\|$",
+              "cell_norms": r"$\|\partial L/\partial c_t\|$"}.get(key, key)
+    if relative:
+        ylabel += " (relative to $t = T$)"
+    return _finish(ax, "steps back from the end, $T - t$", ylabel + ", median and quartiles",
+                   legend="lower left", fontsize="x-small")
+
+
+def plot_cliff(result, ax=None):
+    """The largest gradient of every run, relative to its typical one, by outcome (chapter 6).
+
+    For each run: ``max_grad_norm / median_grad_norm`` over its updates,
+    against the length. Runs that learned and then fell back to 1/3 are the
+    ones thrown by an exploding step.
+    """
+    runs = [r for r in result.runs if r.get("median_grad_norm")]
+    if not runs:
+        raise ValueError("no run of this sweep recorded its gradient norms")
+    ax = _axes(ax, figsize=(7.0, 4.4))
+    x = _jitter(result)
+    thr = result.settings.threshold_mse
+    seen = set()
+    for r in runs:
+        kind = run_outcome(r, thr)
+        text, colour, marker = _OUTCOMES[kind]
+        ax.plot(x(r), r["max_grad_norm"] / r["median_grad_norm"], ls="none", marker=marker, ms=6,
+                color=PALETTE[colour], alpha=0.75, label=text if kind not in seen else "_nolegend_")
+        seen.add(kind)
+    ax.set_xticks(sorted(result.by_length()))
+    return _finish(ax, "sequence length $T$",
+                   "largest gradient norm / median gradient norm", legend="upper left",
+                   fontsize="x-small")
 
 
 def plot_gradient_heatmap(monitor, ax=None, title=None):

@@ -175,3 +175,65 @@ def test_plot_sweep_comparison_draws_median_bits_per_sweep():
                 for mses in ([0.01, 0.02, 0.015], [0.05, 0.2, None], [0.33, 0.34, 0.3])]
     np.testing.assert_allclose(np.asarray(lines[0].get_ydata(), dtype=float), expected)
     assert lines[0].get_marker() != lines[1].get_marker()
+
+
+# ------------------------------------------------- figures over many runs (chapter 6)
+@pytest.fixture(scope="module")
+def probed():
+    """A real sweep whose runs kept their probe diagnostics."""
+    from memrnn.sweep import run_sweep
+    settings = PROFILES["smoke"].replace(lengths=(3, 6), repeats=3, steps=60)
+    return run_sweep(settings, jobs=1, progress=False)
+
+
+def test_run_outcome_names_the_three_ways_a_run_ends():
+    ok = {"eval_mse": 0.01, "diverged": False, "losses": [0.3, 0.01]}
+    fell = {"eval_mse": 0.33, "diverged": False, "losses": [0.3, 0.1, 0.33]}
+    never = {"eval_mse": 0.33, "diverged": False, "losses": [0.34, 0.3, 0.33]}
+    assert [plots.run_outcome(r, 1 / 12) for r in (ok, fell, never)] == \
+        ["success", "fell back", "failed"]
+
+
+def test_plot_gradient_ratio_draws_every_run_twice_and_two_medians(probed):
+    ax = plots.plot_gradient_ratio(probed)
+    points = [ln for ln in ax.get_lines() if ln.get_linestyle() == "None"]
+    assert len(points) == 2 * len(probed.runs)
+    r = probed.runs[0]
+    h = r["probe"]["init"]["hidden_norms"]
+    assert any(np.isclose(ln.get_ydata()[0], h[0] / h[-1]) for ln in points)
+    medians = [ln for ln in ax.get_lines() if ln.get_label().startswith("median")]
+    assert len(medians) == 2 and list(medians[0].get_xdata()) == [3, 6]
+    assert ax.get_yscale() == "log"
+
+
+def test_plot_probe_curves_gives_median_and_quartile_band_per_stage(probed):
+    ax = plots.plot_probe_curves(probed, [6], key="sv_median")
+    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    init = np.array([r["probe"]["init"]["sv_median"] for r in probed.by_length()[6]])
+    np.testing.assert_allclose(lines["T = 6, initialisation"].get_ydata(), np.median(init, axis=0))
+    np.testing.assert_array_equal(lines["T = 6, initialisation"].get_xdata(), [5, 4, 3, 2, 1, 0])
+    assert "T = 6, after training: bound" in lines
+    assert len(ax.collections) == 2                          # the two quartile bands
+    rel = plots.plot_probe_curves(probed, [3], key="hidden_norms", relative=True)
+    assert np.allclose([ln.get_ydata()[-1] for ln in rel.get_lines()], 1.0)
+    with pytest.raises(ValueError, match="no runs at length"):
+        plots.plot_probe_curves(probed, [99])
+
+
+def test_plot_cliff_shows_the_largest_over_the_median_gradient(probed):
+    ax = plots.plot_cliff(probed)
+    ys = sorted(float(ln.get_ydata()[0]) for ln in ax.get_lines())
+    expected = sorted(r["max_grad_norm"] / r["median_grad_norm"] for r in probed.runs)
+    np.testing.assert_allclose(ys, expected)
+    assert all(y >= 1 for y in ys)
+
+
+def test_plot_success_rate_with_a_crossing_draws_the_fit_and_the_interval():
+    res = _fake_sweep()
+    crossing = {"a": 3.0, "b": -0.3, "estimate": 5.4, "low": 4.0, "high": 8.0, "level": 0.8}
+    ax = plots.plot_success_rate(res, crossing=crossing)
+    fit = next(ln for ln in ax.get_lines() if ln.get_label() == "logistic fit, all runs")
+    x, y = fit.get_xdata(), fit.get_ydata()
+    np.testing.assert_allclose(y, 100 / (1 + np.exp(-(3.0 - 0.3 * x))))
+    band = [p for p in ax.patches if "interval" in p.get_label()]
+    assert len(band) == 1
