@@ -14,7 +14,7 @@ import numpy as np
 
 from .data import TRIVIAL_MSE
 
-__all__ = ["mse_for_bits", "bits_remembered", "wilson_interval", "logistic_fit",
+__all__ = ["mse_for_bits", "bits_remembered", "wilson_interval", "fisher_exact", "logistic_fit",
            "crossing_length"]
 
 
@@ -57,6 +57,25 @@ def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, flo
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
     return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def fisher_exact(wins_a: int, n_a: int, wins_b: int, n_b: int) -> float:
+    """Two-sided p-value of Fisher's exact test: do two success rates differ? (chapter 5)
+
+    Given the total number of successes, every way of sharing them between
+    the two groups is counted; the p-value is the probability, if both groups
+    had the same rate, of a split at most as likely as the one observed.
+    """
+    total, n = wins_a + wins_b, n_a + n_b
+    if not (0 <= wins_a <= n_a and 0 <= wins_b <= n_b):
+        raise ValueError(f"need 0 <= wins <= runs, got {wins_a}/{n_a} and {wins_b}/{n_b}")
+
+    def prob(k):       # k successes in group a, the rest in group b
+        return math.comb(n_a, k) * math.comb(n_b, total - k) / math.comb(n, total)
+
+    observed = prob(wins_a)
+    ks = range(max(0, total - n_b), min(n_a, total) + 1)
+    return float(min(1.0, sum(prob(k) for k in ks if prob(k) <= observed * (1 + 1e-9))))
 
 
 def logistic_fit(lengths, successes, iterations=50) -> tuple[float, float]:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import numpy as np
 
 from .data import TRIVIAL_MSE
-from .information import bits_remembered, mse_for_bits
+from .information import bits_remembered, mse_for_bits, wilson_interval
 
 __all__ = ["PALETTE", "plot_sequences", "plot_constant_predictor", "plot_eps_sweep",
            "plot_loss_curve", "plot_predictions", "plot_sweep_mse", "plot_success_rate",
            "plot_sweep_curves", "plot_sweep_comparison", "plot_grad_norms_over_time", "plot_jacobian_decay",
            "plot_gradient_ratio", "plot_probe_curves", "plot_cliff", "run_outcome",
+           "budget_table", "plot_budget",
            "plot_gradient_heatmap", "plot_training_series"]
 
 #: Okabe & Ito's colour-blind-safe palette, used across the book.
@@ -637,6 +638,76 @@ def plot_cliff(result, ax=None):
     return _finish(ax, "sequence length $T$",
                    "largest gradient norm / median gradient norm", legend="upper left",
                    fontsize="x-small")
+
+
+def budget_table(result, threshold_mse=None) -> dict:
+    """Successes by training budget, from runs evaluated at checkpoints (chapters 5 and 7).
+
+    Returns
+    -------
+    dict
+        ``{length: {updates: (successes, runs)}}`` for every checkpoint of
+        ``result.settings`` and for its final budget. A run that diverged
+        before a checkpoint counts as a failure there.
+    """
+    thr = result.settings.threshold_mse if threshold_mse is None else threshold_mse
+    budgets = list(result.settings.checkpoints) + [result.settings.steps]
+    table = {}
+    for length, runs in sorted(result.by_length().items()):
+        row = {}
+        for k in budgets:
+            wins = 0
+            for r in runs:
+                if k == result.settings.steps:
+                    mse = r["eval_mse"]
+                else:
+                    mse = dict((int(a), b) for a, b in r.get("checkpoints", [])).get(k)
+                wins += mse is not None and mse <= thr
+            row[k] = (wins, len(runs))
+        table[length] = row
+    return table
+
+
+def plot_budget(results, ax=None):
+    """Share of successful runs against the training budget, per sweep and length (chapters 5, 7).
+
+    Parameters
+    ----------
+    results : dict str -> SweepResult
+        Label -> a sweep whose runs were evaluated at checkpoints
+        (``SweepSettings.checkpoints``). One line per (sweep, length), with
+        95 % Wilson intervals.
+    """
+    if not results:
+        raise ValueError("results is empty")
+    ax = _axes(ax, figsize=(6.5, 4.2))
+    k = 0
+    for label, res in results.items():
+        for length, row in budget_table(res).items():
+            colour, marker, ls = _SERIES[k % len(_SERIES)]
+            k += 1
+            budgets = np.array(sorted(row), dtype=float)
+            wins = np.array([row[b][0] for b in sorted(row)])
+            n = np.array([row[b][1] for b in sorted(row)])
+            ci = np.array([wilson_interval(int(w), int(m)) for w, m in zip(wins, n)])
+            rate = wins / n
+            ax.errorbar(budgets * (1 + 0.03 * (k - 1)), 100 * rate,
+                        yerr=100 * np.array([rate - ci[:, 0], ci[:, 1] - rate]),
+                        color=PALETTE[colour], marker=marker, ls=ls, capsize=3, lw=1.4,
+                        label=f"{label}, T = {length}")
+    ax.set_xscale("log")
+    ax.set_ylim(-5, 105)
+    ax.set_xticks(sorted({b for res in results.values()
+                          for b in list(res.settings.checkpoints) + [res.settings.steps]}))
+    ax.get_xaxis().set_major_formatter(_thousands())
+    ax.minorticks_off()
+    return _finish(ax, "training updates (budget)", "runs that succeed (%)", fontsize="x-small",
+                   log=False)
+
+
+def _thousands():
+    from matplotlib.ticker import FuncFormatter
+    return FuncFormatter(lambda v, _: f"{v / 1000:g}k" if v >= 1000 else f"{v:g}")
 
 
 def plot_gradient_heatmap(monitor, ax=None, title=None):

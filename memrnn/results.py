@@ -28,6 +28,7 @@ REFERENCES = {
     "reference-float32-T20": "rnn-float32-T20.json",
     "reference-clip1": "rnn-clip1.json",
     "reference-clip5": "rnn-clip5.json",
+    "reference-long": "rnn-long.json",
     **{f"ch7-{m}-{o}": f"ch7-{m}-{o}.json" for m in ("lstm", "rnn", "rnn21") for o in ("sgd", "adam")},
 }
 

@@ -23,7 +23,7 @@ import numpy as np
 from . import _checks
 
 __all__ = ["hidden_grad_norms", "cell_grad_norms", "step_contributions", "jacobian_products",
-           "jacobian_bound", "Monitor", "diagnose", "summarize"]
+           "jacobian_bound", "Monitor", "diagnose", "summarize", "find_fall"]
 
 
 def _needs_backward(model):
@@ -275,3 +275,40 @@ def summarize(model, x, y, n_seq=64) -> dict:
         out["mean_slope"] = float(np.mean(1.0 - A ** 2))
         out["saturated"] = float(np.mean(np.abs(A) > 0.99))
     return out
+
+
+def find_fall(monitor, grad_norms, hold=8, learned=0.5, stuck=0.8):
+    """Where a watched run fell back to the trivial level, and the update that threw it (chapter 6).
+
+    The *fall* is the first snapshot at which the batch loss, after having
+    been below ``learned`` times 1/3 at some snapshot before, is above
+    ``stuck`` times 1/3 and stays there for ``hold`` snapshots in a row. The
+    *spike* is the update with the largest gradient norm between the snapshot
+    before the fall and the fall.
+
+    Parameters
+    ----------
+    monitor : Monitor
+        The run's snapshots.
+    grad_norms : sequence of float
+        ``Learner.grad_norms``: every update's gradient norm.
+
+    Returns
+    -------
+    dict or None
+        ``fall`` (index of the snapshot), ``fall_step`` (its update),
+        ``spike_step`` and ``spike_norm``; None if the run never fell back.
+    """
+    from .data import TRIVIAL_MSE
+
+    loss = np.asarray(monitor.losses, dtype=float)
+    steps = np.asarray(monitor.steps)
+    g = np.asarray(grad_norms, dtype=float)
+    was_low = np.minimum.accumulate(loss) < learned * TRIVIAL_MSE
+    for i in range(1, len(loss) - hold + 1):
+        if was_low[i - 1] and np.all(loss[i:i + hold] > stuck * TRIVIAL_MSE):
+            lo, hi = steps[i - 1], min(steps[i] + 1, g.size)
+            spike = int(lo + np.argmax(g[lo:hi]))
+            return {"fall": i, "fall_step": int(steps[i]), "spike_step": spike,
+                    "spike_norm": float(g[spike])}
+    return None

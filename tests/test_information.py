@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 
 from memrnn import TRIVIAL_MSE
-from memrnn.information import bits_remembered, crossing_length, logistic_fit, mse_for_bits, wilson_interval
+from memrnn.information import (
+    bits_remembered,
+    crossing_length,
+    fisher_exact,
+    logistic_fit,
+    mse_for_bits,
+    wilson_interval,
+)
 
 
 def test_bits_and_mse_are_inverse_and_anchored():
@@ -79,3 +86,13 @@ def test_bad_input_is_refused():
         logistic_fit([1, 2], [True])
     with pytest.raises(ValueError, match="level"):
         crossing_length([1, 2], [True, False], level=1.0)
+
+
+def test_fisher_exact_matches_known_values():
+    # The lady tasting tea: 3 of 4 right against 1 of 4, two-sided p = 34/70.
+    assert fisher_exact(3, 4, 1, 4) == pytest.approx(34 / 70)
+    assert fisher_exact(5, 5, 5, 5) == pytest.approx(1.0)
+    assert fisher_exact(10, 10, 0, 10) == pytest.approx(2 / 184756)
+    assert fisher_exact(3, 20, 2, 20) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="wins"):
+        fisher_exact(6, 5, 0, 5)

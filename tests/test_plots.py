@@ -237,3 +237,17 @@ def test_plot_success_rate_with_a_crossing_draws_the_fit_and_the_interval():
     np.testing.assert_allclose(y, 100 / (1 + np.exp(-(3.0 - 0.3 * x))))
     band = [p for p in ax.patches if "interval" in p.get_label()]
     assert len(band) == 1
+
+
+def test_budget_table_and_plot_count_successes_at_each_checkpoint():
+    runs = []
+    for r, (at_100, final) in enumerate([(0.3, 0.01), (0.05, 0.02), (None, None), (0.3, 0.3)]):
+        runs.append({"length": 5, "repeat": r, "eval_mse": final, "diverged": final is None,
+                     "checkpoints": [[100, at_100]], "losses": [0.3], "loss_steps": [0]})
+    res = SweepResult(PROFILES["smoke"].replace(lengths=(5,), repeats=4, steps=200,
+                                                checkpoints=(100,)), runs)
+    assert plots.budget_table(res) == {5: {100: (1, 4), 200: (2, 4)}}
+    ax = plots.plot_budget({"a": res})
+    line = ax.get_lines()[0]
+    np.testing.assert_allclose(line.get_ydata(), [25.0, 50.0])
+    assert ax.get_xscale() == "log"

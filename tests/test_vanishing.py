@@ -155,3 +155,29 @@ def test_monitored_run_is_the_same_run_as_in_the_sweep(tmp_path):
     assert watched["init"]["hidden_norms"].shape == (4,)
     assert watched["init"]["sv"].shape == (4, 64, settings.hidden)
     assert watched["final"]["loss"] < watched["init"]["loss"]
+
+
+def test_find_fall_locates_the_fall_and_the_spike_before_it():
+    class Snapshots:
+        steps = [0, 10, 20, 30, 40, 50, 60]
+        losses = [0.33, 0.1, 0.12, 0.32, 0.33, 0.33, 0.33]
+    g = np.ones(70)
+    g[25] = 50.0                         # between the snapshots at 20 and 30
+    g[5] = 80.0                          # earlier, before the loss was ever low: not it
+    fall = vanishing.find_fall(Snapshots, g, hold=3)
+    assert fall == {"fall": 3, "fall_step": 30, "spike_step": 25, "spike_norm": 50.0}
+
+    class Stayed:                         # learned and stayed low: no fall
+        steps = [0, 10, 20, 30, 40]
+        losses = [0.33, 0.1, 0.05, 0.04, 0.04]
+    assert vanishing.find_fall(Stayed, g, hold=2) is None
+
+    class Never:                          # never learned: nothing to fall from
+        steps = [0, 10, 20, 30, 40]
+        losses = [0.33, 0.33, 0.34, 0.33, 0.33]
+    assert vanishing.find_fall(Never, g, hold=2) is None
+
+    class Brief:                          # a short excursion to 1/3 is not a fall
+        steps = [0, 10, 20, 30, 40, 50]
+        losses = [0.33, 0.1, 0.3, 0.1, 0.1, 0.1]
+    assert vanishing.find_fall(Brief, g, hold=2) is None
