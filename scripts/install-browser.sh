@@ -2,26 +2,43 @@
 # Chromium for the browser tests (tests/test_browser.py), from the system's
 # package manager. Playwright, which drives it, comes with the `test` extra and
 # is pointed at this browser: it never downloads one of its own.
-# Idempotent: with the browser in place it does nothing.
+# Also poppler-utils (pdftotext, pdfinfo, pdfimages, pdftoppm): the PDF edition
+# (scripts/build-pdf.sh) numbers its contents with pdftotext, and
+# tests/test_pdf.py reads the PDF with all four.
+# Idempotent: with the browser and poppler-utils in place it does nothing.
 set -euo pipefail
 
 browser="${MEMRNN_CHROMIUM:-/usr/bin/chromium}"
-if [ -x "$browser" ]; then
+packages=()
+if [ ! -x "$browser" ]; then
+    packages+=(chromium)
+fi
+for tool in pdftotext pdfinfo pdfimages pdftoppm; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        packages+=(poppler-utils)
+        break
+    fi
+done
+if [ "${#packages[@]}" = 0 ]; then
     exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
-    echo "No Chromium at $browser, and no apt-get to install it. Install Chromium with your" >&2
-    echo "system's package manager and set MEMRNN_CHROMIUM to its executable." >&2
+    echo "Missing ${packages[*]}, and no apt-get to install them. Install them with your" >&2
+    echo "system's package manager (for Chromium, set MEMRNN_CHROMIUM to its executable)." >&2
     exit 1
 fi
 sudo=""
 if [ "$(id -u)" != 0 ]; then
     sudo="sudo"
 fi
-echo "==> installing Chromium for the browser tests (apt)"
+echo "==> installing ${packages[*]} for the browser tests and the PDF edition (apt)"
 $sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${packages[@]}" >/dev/null
 if [ ! -x "$browser" ]; then
     echo "apt installed chromium, but $browser is not there; set MEMRNN_CHROMIUM." >&2
+    exit 1
+fi
+if ! command -v pdftotext >/dev/null 2>&1; then
+    echo "apt installed poppler-utils, but pdftotext is not on PATH." >&2
     exit 1
 fi
