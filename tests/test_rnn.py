@@ -170,7 +170,12 @@ def test_get_and_set_weights_round_trip_and_copy():
     b.set_weights(a.get_weights())
     for name, value in a.get_weights().items():
         np.testing.assert_array_equal(getattr(b, name), value)
-    b.set_weights(list(a.get_weights().values()))   # a sequence in order works too
+    c = RNN(1, 4, 1, seed=2)
+    c.set_weights(list(a.get_weights().values()))   # a sequence in PARAM_NAMES order works too
+    for name, value in a.get_weights().items():
+        np.testing.assert_array_equal(getattr(c, name), value)
+    c.set_weights(tuple(b.get_weights()[n] * 2 for n in ("W", "R", "bs", "V", "by")))
+    np.testing.assert_array_equal(c.R, 2 * b.R)
 
 
 @pytest.mark.parametrize("weights, exc, words", [
