@@ -11,6 +11,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import nbformat
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,6 +36,13 @@ NOTEBOOK_PAGES = [p for p in PAGES if p not in ("book/api", "book/references")]
 #: The chapters that train networks: their claims are about random runs, so the
 #: robustness tests execute them again under other seeds and other SIMD kernels.
 TRAINING_PAGES = ["book/04-learner", "book/05-sweep", "book/06-vanishing", "book/07-lstm"]
+
+
+def student_pages() -> list[str]:
+    """The chapters with a "Your turn" exercise, and so a student edition."""
+    from tools.student_edition import CHAPTERS
+
+    return [f"book/{c}" for c in CHAPTERS]
 
 
 def toc_files():
@@ -67,3 +75,22 @@ def built_book(out: Path) -> dict:
     return {"out": out, "html": out / "_build" / "html",
             "log": (out / "_build" / "build.log").read_text(encoding="utf-8"),
             "executed": out / "_build" / "jupyter_execute"}
+
+
+def student_notebook(book, chapter):
+    """The student notebook a chapter page offers for download."""
+    name = chapter.split("/")[1]
+    hits = list((book["html"] / "_downloads").glob(f"*/{name}-student.ipynb"))
+    assert len(hits) == 1, hits
+    return nbformat.read(hits[0], as_version=4)
+
+
+def assert_reports_the_stub(ran):
+    """No cell raised, and the check cell ran the stub and explained what it found."""
+    texts = []
+    for cell in ran.cells:
+        if cell.cell_type != "code":
+            continue
+        assert not [o for o in cell.outputs if o.output_type == "error"], cell.source
+        texts += ["".join(o.get("data", {}).get("text/plain", "")) for o in cell.outputs]
+    assert any("NotImplementedError" in t and "FAIL" in t for t in texts), texts[-5:]
