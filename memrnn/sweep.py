@@ -16,6 +16,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -54,7 +55,13 @@ def sweep_loop(training: dict, lengths, repeats) -> dict:
 
 
 def default_jobs() -> int:
-    """Worker processes to use by default: every core this process may run on."""
+    """Worker processes to use by default: every core this process may run on.
+
+    In a web browser (Pyodide, ``sys.platform == "emscripten"``) there are no
+    processes to start, so 1: the sweep then runs in this process.
+    """
+    if sys.platform == "emscripten":
+        return 1
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:   # not on Linux
