@@ -1,74 +1,139 @@
-"""Time one SGD step (forward, BPTT, update) for each contender.
+"""Time one SGD step (forward, backpropagation through time, update) of each contender.
 
-    python -m benchmarks.bench_step [--T 10 50 100] [--threads 1] [--out FILE]
+    python -m benchmarks.bench_step [--dispatch default|avx2] [--T 10 50 100] [--out FILE]
 
-Batch 1024 and hidden 10 by default. Prints a table of median ms/step with
-the speed-up ratios and writes it as JSON.
+Batch 1024, hidden 10, one BLAS and PyTorch thread. The contenders are timed
+twice, each time alternating round after round: all in this one process, and
+each in a worker process of its own, as a training run has it (see
+``benchmarks/common.py`` for why both). ``--dispatch avx2`` runs the benchmark
+again in a subprocess whose NumPy dispatches as on an AVX2-only CPU (its
+AVX-512 kernels switched off). Also times the operations a time step is made
+of (``common.kernel_times``). Prints tables of median ms per step and writes
+JSON (default ``results/step-<dispatch>.json``, named by the SIMD level NumPy
+used).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
+import numpy as np
+
+from benchmarks import common
 from memrnn import _io
-from benchmarks.common import CONTENDERS, machine_info, set_threads, time_alternating
+from memrnn.fast import FastRNN
+from memrnn.lstm import LSTM
+from memrnn.rnn import RNN
 
-RATIOS = [  # (label, slower, faster)
-    ("baseline f64 / memrnn f64", "baseline f64", "memrnn f64"),
-    ("baseline f64 / memrnn f32", "baseline f64", "memrnn f32"),
-    ("torch f64 / memrnn f64", "torch f64", "memrnn f64"),
-    ("torch f32 / memrnn f32", "torch f32", "memrnn f32"),
-]
+MODULE = "benchmarks.bench_step"
+BASE = "plain f64"
+MODES = ("in_process", "isolated")
 
 
-def run(Ts, batch, hidden, threads, samples, warmup):
+def contender(name, T, batch, hidden):
+    """Build the step of one contender by name (in this process or in a worker)."""
+    if name.startswith("torch"):
+        return common.torch_step(T, batch, hidden, np.float64 if "f64" in name else np.float32)
+    models = {
+        "plain f64": lambda: RNN(1, hidden, 1, seed=0),
+        "fast f64 np.tanh": lambda: FastRNN(1, hidden, 1, seed=0, tanh="numpy"),
+        "fast f64 exp": lambda: FastRNN(1, hidden, 1, seed=0, tanh="exp"),
+        "fast f32": lambda: FastRNN(1, hidden, 1, seed=0, dtype=np.float32),
+        "LSTM f64": lambda: LSTM(1, hidden, 1, seed=0),
+        "fast LSTM f64": lambda: common.fast_lstm_class()(1, hidden, 1, seed=0),
+    }
+    return common.model_step(models[name](), T, batch)
+
+
+def contender_names():
+    names = ["plain f64", "fast f64 np.tanh", "fast f64 exp", "fast f32", "LSTM f64"]
+    if common.fast_lstm_class() is not None:
+        names.append("fast LSTM f64")
+    if common.has_torch():
+        names += ["torch f64", "torch f32"]
+    return names
+
+
+def run(Ts, batch, hidden, threads, samples, warmup, modes):
+    names = contender_names()
     results = []
-    with set_threads(threads):
-        for T in Ts:
-            steps = {}
-            for name, (factory, dtype) in CONTENDERS.items():
-                step = factory(T, batch, hidden, dtype)
-                if step is not None:
-                    steps[name] = step
-            timing = time_alternating(steps, samples, warmup)
-            ratios = {label: timing[a]["median_ms"] / timing[b]["median_ms"]
-                      for label, a, b in RATIOS if a in timing and b in timing}
-            results.append({"T": T, "batch": batch, "hidden": hidden, "timing": timing,
-                            "ratios": ratios})
+    for T in Ts:
+        entry = {"T": T, "batch": batch, "hidden": hidden}
+        with common.set_threads(threads):
+            steps = {name: contender(name, T, batch, hidden) for name in names}
+            # Same start, same step: every RNN contender in float64 computes what the
+            # plain RNN computes. (These steps are not timed.)
+            same = [n for n in names if "f64" in n and "LSTM" not in n and n != BASE]
+            entry["max_weight_diff_vs_plain"] = common.check_same_step(steps, BASE, same)
+            for mode in modes:
+                load_before = common.loadavg()
+                if mode == "in_process":
+                    timing = common.time_alternating(steps, samples, warmup)
+                else:
+                    timing = common.time_isolated(MODULE, names, T, batch, hidden, samples, warmup,
+                                                  threads)
+                base = timing[BASE]["median_ms"]
+                entry[mode] = {"timing": timing,
+                               "speedup_vs_plain": {n: base / t["median_ms"] for n, t in timing.items()},
+                               "loadavg_before": load_before, "loadavg_after": common.loadavg()}
+                print(f"T = {T}, {mode}: done, load average {common.loadavg()}", flush=True)
+            del steps
+        results.append(entry)
     return results
 
 
-def table(results) -> str:
-    names = [n for n in CONTENDERS if n in results[0]["timing"]]
-    ratio_labels = [label for label, _, _ in RATIOS if label in results[0]["ratios"]]
-    head = ["T"] + [f"{n} (ms)" for n in names] + ratio_labels
+def table(results, mode) -> str:
+    names = list(results[0][mode]["timing"])
+    head = ["T"] + names
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in results:
-        cells = [str(r["T"])] + [f"{r['timing'][n]['median_ms']:.2f}" for n in names]
-        cells += [f"{r['ratios'][label]:.2f}x" for label in ratio_labels]
+        cells = [str(r["T"])]
+        for n in names:
+            ms, x = r[mode]["timing"][n]["median_ms"], r[mode]["speedup_vs_plain"][n]
+            cells.append(f"{ms:.2f}" if n == BASE else f"{ms:.2f} ({x:.2f}x)")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--dispatch", choices=common.DISPATCHES, default="default",
+                   help="avx2: switch NumPy's AVX-512 kernels off (in a subprocess)")
     p.add_argument("--T", type=int, nargs="+", default=[10, 50, 100])
     p.add_argument("--batch", type=int, default=1024)
     p.add_argument("--hidden", type=int, default=10)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--samples", type=int, default=40, help="timed rounds per T")
+    p.add_argument("--samples", type=int, default=60, help="timed rounds per T and mode")
     p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
-    out = args.out or Path(__file__).parent / "results" / f"step-threads{args.threads}.json"
-    results = run(args.T, args.batch, args.hidden, args.threads, args.samples, args.warmup)
-    text = table(results)
-    print(f"One SGD step, batch {args.batch}, hidden {args.hidden}, {args.threads} thread(s), "
-          f"median of {args.samples} alternating rounds:\n")
-    print(text)
-    _io.write_json(out, {"machine": machine_info(args.threads), "results": results,
-                         "table_markdown": text})
+    if common.run_with_dispatch(args.dispatch, MODULE, argv):
+        return
+    label = common.dispatch_label()
+    out = args.out or Path(__file__).parent / "results" / f"step-{label}.json"
+    info = common.machine_info(args.threads, " ".join(["python -m", MODULE, *argv]))
+    info["loadavg_start"] = common.loadavg()
+    with common.set_threads(args.threads):
+        kernels = common.kernel_times(args.batch, args.hidden)
+    results = run(args.T, args.batch, args.hidden, args.threads, args.samples, args.warmup,
+                  args.modes)
+    info["loadavg_end"] = common.loadavg()
+    tables = {mode: table(results, mode) for mode in args.modes}
+    for mode, text in tables.items():
+        print(f"\nOne SGD step, batch {args.batch}, hidden {args.hidden}, {args.threads} thread(s), "
+              f"NumPy dispatch {label}{' (emulated)' if info['emulated'] else ''}, {mode}: median "
+              f"ms of {args.samples} alternating rounds (speed-up against {BASE}):\n")
+        print(text)
+    print("\nOne call at (B, H) = "
+          f"({args.batch}, {args.hidden}), median microseconds:")
+    for name, k in kernels.items():
+        print(f"  {name:32s} {k['median_us']:8.1f}")
+    _io.write_json(out, {"machine": info, "base": BASE, "samples": args.samples,
+                         "kernels_us": kernels, "results": results, "tables_markdown": tables})
     print(f"\nwritten to {out}")
 
 

@@ -1,7 +1,9 @@
-"""How memrnn's step time grows with T, batch and hidden size, and how a
-sweep of independent training runs scales from 1 to 2 worker processes.
+"""How the fast RNN's step time grows with T, batch and hidden size, and how a sweep of
+independent training runs scales from 1 to 2 worker processes.
 
     python -m benchmarks.scaling [--out FILE]
+
+The model is ``memrnn.fast.FastRNN``, the one the sweep and ``Learner`` train.
 """
 
 from __future__ import annotations
@@ -14,16 +16,18 @@ from pathlib import Path
 import numpy as np
 
 import memrnn
+from benchmarks import common
 from memrnn import _io
-from benchmarks.common import machine_info, memrnn_step, set_threads, time_alternating
+from memrnn.fast import FastRNN
 
 
 def step_times(param, values, fixed, dtype, samples, warmup):
     steps = {}
     for v in values:
         kw = dict(fixed, **{param: v})
-        steps[v] = memrnn_step(kw["T"], kw["batch"], kw["hidden"], dtype)
-    timing = time_alternating(steps, samples, warmup)
+        model = FastRNN(1, kw["hidden"], 1, seed=0, dtype=dtype)
+        steps[v] = common.model_step(model, kw["T"], kw["batch"])
+    timing = common.time_alternating(steps, samples, warmup)
     return {str(v): timing[v]["median_ms"] for v in values}
 
 
@@ -36,9 +40,9 @@ def linear_fit(xs, ys):
 
 
 def _one_run(job):
-    """One training run as the sweep will do it: its own seed, one BLAS thread."""
+    """One training run as the sweep does it: its own seed, one BLAS thread."""
     T, steps, seed = job
-    model = memrnn.RNN(1, 10, 1, seed=seed)
+    model = FastRNN(1, 10, 1, seed=seed)
     learner = memrnn.Learner(model, memrnn.MSELoss(), memrnn.generate_samples(1024, T, seed=seed + 1))
     learner.train(steps, 1e-2, progress=False, blas_threads=1)
     return learner.evaluate(2)
@@ -66,8 +70,10 @@ def main(argv=None):
     args = p.parse_args(argv)
 
     fixed = {"T": 50, "batch": 1024, "hidden": 10}
-    report = {"machine": machine_info(1), "step_ms": {}, "fits": {}}
-    with set_threads(1):
+    report = {"machine": common.machine_info(1, "python -m benchmarks.scaling"), "step_ms": {},
+              "fits": {}}
+    report["machine"]["loadavg_start"] = common.loadavg()
+    with common.set_threads(1):
         for dtype in (np.float64, np.float32):
             key = np.dtype(dtype).name
             by_T = step_times("T", [10, 25, 50, 100, 200], fixed, dtype, args.samples, args.warmup)
@@ -92,6 +98,7 @@ def main(argv=None):
     assert one["results"] == two["results"], "parallel runs must give identical results"
     report["sweep"] = {"one_worker": one, "two_workers": two,
                        "speedup": two["runs_per_s"] / one["runs_per_s"]}
+    report["machine"]["loadavg_end"] = common.loadavg()
     print(f"sweep of {len(jobs)} runs x {args.sweep_steps} updates at T = 20: "
           f"1 worker {one['wall_s']:.1f} s, 2 workers {two['wall_s']:.1f} s, "
           f"speed-up {report['sweep']['speedup']:.2f}x (results identical)")

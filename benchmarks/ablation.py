@@ -1,0 +1,287 @@
+"""What each trick of FastRNN bought: the plain RNN, then the tricks added one at a time.
+
+    python -m benchmarks.ablation [--dispatch default|avx2] [--T 10 50 100] [--out FILE]
+
+The variants below start from ``memrnn.RNN`` and add the tricks listed in
+``memrnn.fast``'s docstring, in its order; the last two rungs are
+``memrnn.fast.FastRNN`` itself, so the ladder ends at the package's code.
+Every variant is first held to the plain RNN (weights and gradients after two
+SGD steps, to 1e-12); then all of them are timed, alternating, one BLAS
+thread: each in a worker process of its own, as a training run has it, and
+all in one process (``benchmarks/common.py`` says why the two differ). Two
+side measurements: float32, and the fast model with two BLAS threads instead
+of one (what ``Learner.train(blas_threads=1)`` avoids).
+
+These classes are measuring instruments, not part of the package: no forward
+offsets, no argument checks beyond the plain model's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks import common
+from memrnn import _io
+from memrnn.fast import FastRNN
+from memrnn.rnn import RNN
+
+MODULE = "benchmarks.ablation"
+
+
+class OneProduct(RNN):
+    """Trick 1: ``[x_t, 1] [W; b_s^T]`` in one product, forward and backward. Fresh arrays."""
+
+    def forward(self, x, *, state_offset=None):
+        assert state_offset is None
+        x = self._check_input(x)
+        T, B, _ = x.shape
+        X1 = np.concatenate([x, np.ones((T, B, 1), dtype=self.dtype)], axis=2)   # [x_t, 1]
+        Wb = np.concatenate([self.W, self.bs.T])                                # [W; b_s^T]
+        A = np.zeros((T + 1, B, self.hidden_size), dtype=self.dtype)
+        for t in range(1, T + 1):
+            A[t] = np.tanh(X1[t - 1] @ Wb + A[t - 1] @ self.R)
+        self.x, self.A, self._X1 = x, A, X1
+        self._offset_used = False
+        return A[T] @ self.V + self.by.T
+
+    def backward(self, d_loss):
+        self._check_backward()
+        A, X1, T = self.A, self._X1, self.A.shape[0] - 1
+        dy = self._check_d_loss(d_loss, A.shape[1])
+        d_Wb = np.zeros((self.input_size + 1, self.hidden_size), dtype=self.dtype)
+        d_R = np.zeros_like(self.R)
+        d_a = np.empty_like(A[1:])
+        d_a[T - 1] = dy @ self.V.T
+        for t in range(T, 0, -1):
+            delta = d_a[t - 1] * (1.0 - A[t] ** 2)
+            d_Wb += X1[t - 1].T @ delta
+            d_R += A[t - 1].T @ delta
+            if t > 1:
+                d_a[t - 2] = delta @ self.R.T
+        return self._finish(d_Wb, d_R, d_a, dy)
+
+    def _finish(self, d_Wb, d_R, d_a, dy):
+        n_in = self.input_size
+        self.hidden_grads = d_a
+        return self._set_grads({"d_W": d_Wb[:n_in].copy(), "d_R": d_R,
+                                "d_bs": d_Wb[n_in:].T.copy(),
+                                "d_V": self.A[-1].T @ dy, "d_by": dy.sum(axis=0)[:, None]})
+
+
+class KeptArrays(OneProduct):
+    """Trick 2: and the (T, B, .) arrays ``[x_t, 1]``, A and dL/da kept from call to call."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._buffers = {}
+
+    def _buffer(self, name, shape):
+        buf = self._buffers.get(name)
+        if buf is None or buf.shape != shape:
+            buf = self._buffers[name] = np.empty(shape, dtype=self.dtype)
+        return buf
+
+    def _inputs(self, x):
+        x = self._check_input(x)
+        T, B, n_in = x.shape
+        X1 = self._buffer("X1", (T, B, n_in + 1))
+        X1[:, :, :n_in] = x
+        X1[:, :, n_in] = 1.0
+        A = self._buffer("A", (T + 1, B, self.hidden_size))
+        A[0] = 0.0
+        return x, X1, A, np.concatenate([self.W, self.bs.T])
+
+    def forward(self, x, *, state_offset=None):
+        assert state_offset is None
+        x, X1, A, Wb = self._inputs(x)
+        T = x.shape[0]
+        for t in range(1, T + 1):
+            A[t] = np.tanh(X1[t - 1] @ Wb + A[t - 1] @ self.R)
+        self.x, self.A, self._X1 = x, A, X1
+        self._offset_used = False
+        return A[T] @ self.V + self.by.T
+
+    def backward(self, d_loss):
+        self._check_backward()
+        A, X1, T = self.A, self._X1, self.A.shape[0] - 1
+        dy = self._check_d_loss(d_loss, A.shape[1])
+        d_Wb = np.zeros((self.input_size + 1, self.hidden_size), dtype=self.dtype)
+        d_R = np.zeros_like(self.R)
+        d_a = self._buffer("d_a", A[1:].shape)
+        d_a[T - 1] = dy @ self.V.T
+        for t in range(T, 0, -1):
+            delta = d_a[t - 1] * (1.0 - A[t] ** 2)
+            d_Wb += X1[t - 1].T @ delta
+            d_R += A[t - 1].T @ delta
+            if t > 1:
+                d_a[t - 2] = delta @ self.R.T
+        return self._finish(d_Wb, d_R, d_a, dy)
+
+
+class InPlace(KeptArrays):
+    """Trick 3: and every step written into its slice with ``out=``: no temporary arrays."""
+
+    def forward(self, x, *, state_offset=None):
+        assert state_offset is None
+        x, X1, A, Wb = self._inputs(x)
+        T, B, _ = x.shape
+        tmp = self._buffer("tmp", (B, self.hidden_size))
+        for t in range(1, T + 1):
+            np.matmul(X1[t - 1], Wb, out=A[t])
+            if t > 1:                              # a_0 R = 0
+                np.matmul(A[t - 1], self.R, out=tmp)
+                A[t] += tmp
+            np.tanh(A[t], out=A[t])
+        self.x, self.A, self._X1 = x, A, X1
+        self._offset_used = False
+        return A[T] @ self.V + self.by.T
+
+    def backward(self, d_loss):
+        self._check_backward()
+        A, X1, T = self.A, self._X1, self.A.shape[0] - 1
+        B, H = A.shape[1], self.hidden_size
+        dy = self._check_d_loss(d_loss, B)
+        d_Wb = np.zeros((self.input_size + 1, H), dtype=self.dtype)
+        d_R = np.zeros_like(self.R)
+        term_Wb, term_R = np.empty_like(d_Wb), np.empty_like(d_R)
+        delta = self._buffer("delta_t", (B, H))
+        d_a = self._buffer("d_a", (T, B, H))
+        np.matmul(dy, self.V.T, out=d_a[T - 1])
+        R_T = np.ascontiguousarray(self.R.T)
+        for t in range(T, 0, -1):
+            np.multiply(A[t], A[t], out=delta)
+            np.subtract(1.0, delta, out=delta)
+            delta *= d_a[t - 1]
+            np.matmul(X1[t - 1].T, delta, out=term_Wb)
+            d_Wb += term_Wb
+            if t > 1:                              # a_0 = 0 adds nothing to dR
+                np.matmul(A[t - 1].T, delta, out=term_R)
+                d_R += term_R
+                np.matmul(delta, R_T, out=d_a[t - 2])
+        return self._finish(d_Wb, d_R, d_a, dy)
+
+
+#: The ladder: (key, what was added, model factory). Each rung adds one trick to the one above.
+LADDER = [
+    ("plain", "memrnn.RNN, as the book teaches it",
+     lambda H: RNN(1, H, 1, seed=0)),
+    ("one_product", "+ input and bias in one product",
+     lambda H: OneProduct(1, H, 1, seed=0)),
+    ("kept_arrays", "+ work arrays kept from call to call",
+     lambda H: KeptArrays(1, H, 1, seed=0)),
+    ("in_place", "+ in place (out=), no temporaries",
+     lambda H: InPlace(1, H, 1, seed=0)),
+    ("grads_after_loop", "+ dW, db_s after the loop (FastRNN, np.tanh)",
+     lambda H: FastRNN(1, H, 1, seed=0, tanh="numpy")),
+    ("tanh_by_cpu", "+ tanh by the CPU (FastRNN as shipped)",
+     lambda H: FastRNN(1, H, 1, seed=0)),
+]
+#: Side measurements, not rungs: float32, and two BLAS threads instead of one.
+SIDE = [
+    ("fast_f32", "FastRNN in float32", lambda H: FastRNN(1, H, 1, seed=0, dtype=np.float32)),
+    ("fast_2_threads", "FastRNN f64 with 2 BLAS threads", lambda H: FastRNN(1, H, 1, seed=0)),
+]
+MODES = ("isolated", "in_process")
+
+
+def _blas_threads_hooks(step, n):
+    """Switch OpenBLAS to ``n`` threads around this contender's steps, outside the timing."""
+    from threadpoolctl import ThreadpoolController
+    blas = ThreadpoolController().select(user_api="blas")
+    step.before = lambda: [lib.set_num_threads(n) for lib in blas.lib_controllers]
+    step.after = lambda: [lib.set_num_threads(1) for lib in blas.lib_controllers]
+    return step
+
+
+def contender(name, T, batch, hidden):
+    """Build the step of one rung or side measurement by key (in this process or in a worker)."""
+    make = dict((key, f) for key, _, f in LADDER + SIDE)[name]
+    step = common.model_step(make(hidden), T, batch)
+    if name == "fast_2_threads":
+        _blas_threads_hooks(step, 2)
+    return step
+
+
+def run(Ts, batch, hidden, samples, warmup, modes):
+    keys = [key for key, _, _ in LADDER]
+    names = keys + [key for key, _, _ in SIDE]
+    results = []
+    for T in Ts:
+        entry = {"T": T, "batch": batch, "hidden": hidden}
+        with common.set_threads(1):
+            steps = {name: contender(name, T, batch, hidden) for name in names}
+            entry["max_diff_vs_plain"] = common.check_same_step(steps, "plain", keys[1:], grads=True)
+            for mode in modes:
+                load_before = common.loadavg()
+                if mode == "in_process":
+                    timing = common.time_alternating(steps, samples, warmup)
+                else:
+                    timing = common.time_isolated(MODULE, names, T, batch, hidden, samples, warmup)
+                ms = {k: v["median_ms"] for k, v in timing.items()}
+                entry[mode] = {
+                    "timing": timing,
+                    # each rung against the rung above it, and everything against the plain RNN
+                    "step_gain": {b: ms[a] / ms[b] for a, b in zip(keys, keys[1:])},
+                    "speedup_vs_plain": {k: ms["plain"] / v for k, v in ms.items()},
+                    "loadavg_before": load_before, "loadavg_after": common.loadavg(),
+                }
+                print(f"T = {T}, {mode}: done, load average {common.loadavg()}", flush=True)
+            del steps
+        results.append(entry)
+    return results
+
+
+def table(results, mode) -> str:
+    head = ["variant"] + [f"T = {r['T']}: ms (vs plain), faults" for r in results]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for key, label, _ in LADDER + SIDE:
+        cells = [label]
+        for r in results:
+            t = r[mode]["timing"][key]
+            cells.append(f"{t['median_ms']:.2f} ({r[mode]['speedup_vs_plain'][key]:.2f}x), "
+                         f"{t['median_page_faults']:.0f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--dispatch", choices=common.DISPATCHES, default="default",
+                   help="avx2: switch NumPy's AVX-512 kernels off (in a subprocess)")
+    p.add_argument("--T", type=int, nargs="+", default=[10, 50, 100])
+    p.add_argument("--batch", type=int, default=1024)
+    p.add_argument("--hidden", type=int, default=10)
+    p.add_argument("--samples", type=int, default=60, help="timed rounds per T and mode")
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    p.add_argument("--out", type=Path, default=None)
+    args = p.parse_args(argv)
+    if common.run_with_dispatch(args.dispatch, MODULE, argv):
+        return
+    label = common.dispatch_label()
+    out = args.out or Path(__file__).parent / "results" / f"ablation-{label}.json"
+    info = common.machine_info(1, " ".join(["python -m", MODULE, *argv]))
+    info["loadavg_start"] = common.loadavg()
+    results = run(args.T, args.batch, args.hidden, args.samples, args.warmup, args.modes)
+    info["loadavg_end"] = common.loadavg()
+    tables = {mode: table(results, mode) for mode in args.modes}
+    for mode, text in tables.items():
+        print(f"\nWhat each trick bought, {mode}: one SGD step, batch {args.batch}, hidden "
+              f"{args.hidden}, NumPy dispatch {label}{' (emulated)' if info['emulated'] else ''}, "
+              f"FastRNN's float64 tanh: {info['fast_tanh']}; median ms of {args.samples} "
+              f"alternating rounds, and median page faults per step:\n")
+        print(text)
+    ladder = [{"key": k, "label": text} for k, text, _ in LADDER]
+    side = [{"key": k, "label": text} for k, text, _ in SIDE]
+    _io.write_json(out, {"machine": info, "ladder": ladder, "side": side, "samples": args.samples,
+                         "results": results, "tables_markdown": tables})
+    print(f"\nwritten to {out}")
+
+
+if __name__ == "__main__":
+    main()
