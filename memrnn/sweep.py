@@ -77,6 +77,7 @@ class InlineExecutor(cf.Executor):
     """
 
     def submit(self, fn, /, *args, **kwargs):
+        """Run ``fn`` with these arguments now; return a finished future with its result."""
         future = cf.Future()
         try:
             future.set_result(fn(*args, **kwargs))

@@ -186,12 +186,14 @@ def probed():
     return run_sweep(settings, jobs=1, progress=False)
 
 
-def test_run_outcome_names_the_three_ways_a_run_ends():
+def test_run_outcome_names_the_four_ways_a_run_ends():
     ok = {"eval_mse": 0.01, "diverged": False, "losses": [0.3, 0.01]}
+    partial = {"eval_mse": 0.1, "diverged": False, "losses": [0.3, 0.1, 0.1]}
     fell = {"eval_mse": 0.33, "diverged": False, "losses": [0.3, 0.1, 0.33]}
     never = {"eval_mse": 0.33, "diverged": False, "losses": [0.34, 0.3, 0.33]}
-    assert [plots.run_outcome(r, 1 / 12) for r in (ok, fell, never)] == \
-        ["success", "fell back", "failed"]
+    diverged = {"eval_mse": None, "diverged": True, "losses": [0.34, 0.1]}
+    assert [plots.run_outcome(r, 1 / 12) for r in (ok, partial, fell, never, diverged)] == \
+        ["success", "partial", "fell back", "failed", "fell back"]
 
 
 def test_plot_gradient_ratio_draws_every_run_twice_and_two_medians(probed):
