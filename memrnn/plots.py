@@ -17,7 +17,7 @@ __all__ = ["PALETTE", "plot_sequences", "plot_constant_predictor", "plot_eps_swe
            "plot_loss_curve", "plot_predictions", "plot_sweep_mse", "plot_success_rate",
            "plot_sweep_curves", "plot_sweep_comparison", "plot_grad_norms_over_time", "plot_jacobian_decay",
            "plot_gradient_ratio", "plot_probe_curves", "plot_cliff", "run_outcome",
-           "budget_table", "plot_budget",
+           "budget_table", "plot_budget", "plot_ablation", "plot_kernel_times",
            "plot_gradient_heatmap", "plot_training_series"]
 
 #: Okabe & Ito's colour-blind-safe palette, used across the book.
@@ -715,6 +715,81 @@ def plot_budget(results, ax=None):
 def _thousands():
     from matplotlib.ticker import FuncFormatter
     return FuncFormatter(lambda v, _: f"{v / 1000:g}k" if v >= 1000 else f"{v:g}")
+
+
+# ----------------------------------------------------------- Making it fast
+def plot_ablation(panels, rungs, axes=None):
+    """Speed-up against the plain RNN as each change of FastRNN is added ("Making it fast").
+
+    Parameters
+    ----------
+    panels : dict str -> dict int -> sequence of float
+        Panel title (a NumPy dispatch path) -> sequence length T -> the
+        speed-up after each rung, in the order of ``rungs``.
+    rungs : sequence of str
+        The names of the rungs, from the plain model (speed-up 1) down.
+
+    Returns
+    -------
+    ndarray of matplotlib Axes, one per panel, sharing the rungs.
+    """
+    if not panels:
+        raise ValueError("panels is empty")
+    for title, lines in panels.items():
+        for T, values in lines.items():
+            if len(values) != len(rungs):
+                raise ValueError(f"panel {title!r}, T = {T}: {len(values)} speed-ups for "
+                                 f"{len(rungs)} rungs")
+    if axes is None:
+        import matplotlib.pyplot as plt
+        _, axes = plt.subplots(1, len(panels), figsize=(4.0 * len(panels), 4.2), sharey=True,
+                               layout="constrained", squeeze=False)
+        axes = axes[0]
+    axes = np.atleast_1d(axes)
+    ypos = np.arange(len(rungs))[::-1]
+    for ax, (title, lines) in zip(axes, panels.items()):
+        for k, (T, values) in enumerate(lines.items()):
+            colour, marker, ls = _SERIES[k % len(_SERIES)]
+            ax.plot(values, ypos, color=PALETTE[colour], marker=marker, ls=ls, label=f"T = {T}")
+        ax.axvline(1.0, color=PALETTE["black"], lw=1, ls=":")
+        ax.set_title(title, fontsize="medium")
+        ax.set_xlabel("speed-up against the plain RNN (×)")
+        ax.grid(True, axis="x", alpha=0.3)
+    axes[0].set_yticks(ypos, list(rungs), fontsize="small")
+    axes[-1].legend(loc="lower right", frameon=False, fontsize="small")
+    return axes
+
+
+def plot_kernel_times(series, operations, ax=None):
+    """Time per call of a few NumPy operations, one bar per series ("Making it fast").
+
+    Parameters
+    ----------
+    series : dict str -> sequence of float
+        Label (a NumPy dispatch path) -> microseconds per call of each operation.
+    operations : sequence of str
+        The operations' labels, in the order of each series.
+    """
+    if not series:
+        raise ValueError("series is empty")
+    for label, values in series.items():
+        if len(values) != len(operations):
+            raise ValueError(f"series {label!r} has {len(values)} times for "
+                             f"{len(operations)} operations")
+    ax = _axes(ax, figsize=(7.0, 4.2))
+    y = np.arange(len(operations))[::-1]
+    h = 0.8 / len(series)
+    hatches = (None, "//", "..", "xx")
+    for i, (label, values) in enumerate(series.items()):
+        colour = _SERIES[i % len(_SERIES)][0]
+        ax.barh(y + (len(series) / 2 - 0.5 - i) * h, values, height=h, color=PALETTE[colour],
+                hatch=hatches[i % len(hatches)], edgecolor=PALETTE["black"], linewidth=0.5,
+                label=label)
+    ax.set_yticks(y, list(operations), fontsize="small")
+    ax.set_xlabel("time per call on a (1024, 10) array (µs)")
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.legend(loc="lower right", frameon=False, fontsize="small")
+    return ax
 
 
 def plot_gradient_heatmap(monitor, ax=None, title=None):

@@ -253,3 +253,25 @@ def test_budget_table_and_plot_count_successes_at_each_checkpoint():
     line = ax.get_lines()[0]
     np.testing.assert_allclose(line.get_ydata(), [25.0, 50.0])
     assert ax.get_xscale() == "log"
+
+
+def test_plot_ablation_draws_one_line_per_length_and_panel():
+    axes = plots.plot_ablation({"AVX-512": {10: [1, 1.4, 1.9], 50: [1, 1.3, 2.0]},
+                                "AVX2": {10: [1, 1.2, 1.6], 50: [1, 1.1, 1.5]}},
+                               ["plain", "+ one", "+ two"])
+    assert len(axes) == 2
+    lines = [ln for ln in axes[1].get_lines() if ln.get_label() == "T = 50"]
+    np.testing.assert_array_equal(lines[0].get_xdata(), [1, 1.1, 1.5])
+    np.testing.assert_array_equal(lines[0].get_ydata(), [2, 1, 0])
+    ticks = {t.get_text(): y for t, y in zip(axes[0].get_yticklabels(), axes[0].get_yticks())}
+    assert ticks == {"plain": 2, "+ one": 1, "+ two": 0}         # the plain model on top
+    with pytest.raises(ValueError, match="rungs"):
+        plots.plot_ablation({"a": {10: [1, 2]}}, ["plain"])
+
+
+def test_plot_kernel_times_draws_one_bar_per_operation_and_series():
+    ax = plots.plot_kernel_times({"AVX-512": [20.0, 8.0], "AVX2": [90.0, 8.5]}, ["tanh", "matmul"])
+    widths = sorted(round(p.get_width(), 6) for p in ax.patches)
+    assert widths == [8.0, 8.5, 20.0, 90.0]
+    with pytest.raises(ValueError, match="operations"):
+        plots.plot_kernel_times({"a": [1.0]}, ["tanh", "matmul"])
