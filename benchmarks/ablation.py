@@ -264,7 +264,7 @@ def main(argv=None):
     if common.run_with_dispatch(args.dispatch, MODULE, argv):
         return
     label = common.dispatch_label()
-    out = args.out or Path(__file__).parent / "results" / f"ablation-{label}.json"
+    out = args.out or Path(__file__).parents[1] / "memrnn" / "results" / f"speed-ablation-{label}.json"
     info = common.machine_info(1, " ".join(["python -m", MODULE, *argv]))
     info["loadavg_start"] = common.loadavg()
     results = run(args.T, args.batch, args.hidden, args.samples, args.warmup, args.modes)

@@ -9,7 +9,8 @@ each in a worker process of its own, as a training run has it (see
 again in a subprocess whose NumPy dispatches as on an AVX2-only CPU (its
 AVX-512 kernels switched off). Also times the operations a time step is made
 of (``common.kernel_times``). Prints tables of median ms per step and writes
-JSON (default ``results/step-<dispatch>.json``, named by the SIMD level NumPy
+JSON (default ``memrnn/results/speed-step-<dispatch>.json``, shipped with the package for
+the book's "Making it fast", named by the SIMD level NumPy
 used).
 """
 
@@ -114,7 +115,7 @@ def main(argv=None):
     if common.run_with_dispatch(args.dispatch, MODULE, argv):
         return
     label = common.dispatch_label()
-    out = args.out or Path(__file__).parent / "results" / f"step-{label}.json"
+    out = args.out or Path(__file__).parents[1] / "memrnn" / "results" / f"speed-step-{label}.json"
     info = common.machine_info(args.threads, " ".join(["python -m", MODULE, *argv]))
     info["loadavg_start"] = common.loadavg()
     with common.set_threads(args.threads):

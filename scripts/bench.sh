@@ -5,8 +5,9 @@
 # size; line profiles. Every timing is made twice over: with NumPy's default
 # SIMD kernels and, in a subprocess, with its AVX-512 kernels switched off (an
 # AVX2-only CPU, as far as NumPy is concerned; OpenBLAS keeps its own kernels).
-# Results go to benchmarks/results/ and benchmarks/profiles/; the book's
-# "Making it fast" chapter reads them. Takes about 10 minutes on 2 cores.
+# The step and ablation results go to memrnn/results/speed-*.json, shipped with
+# the package for the book's "Making it fast"; the rest to benchmarks/results/
+# and benchmarks/profiles/. Takes about 10 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
