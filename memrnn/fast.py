@@ -26,8 +26,8 @@ What differs from the plain code, and why:
    through ``exp`` is a little faster (measured: 1.05 to 1.1 times per call
    with NumPy's AVX2 kernels; "Making it fast" has the numbers). The choice
    is made once, at import, from NumPy's own CPU-feature report
-   (``TANH_FLOAT64``). float32 always uses ``np.tanh``, which is vectorised
-   on every CPU NumPy supports.
+   (``TANH_FLOAT64``). float32 makes the same choice one level down: its
+   ``np.tanh`` is vectorised from AVX2 on (``TANH_FLOAT32``).
 """
 
 from __future__ import annotations
@@ -36,25 +36,31 @@ import numpy as np
 
 from .rnn import RNN
 
-__all__ = ["FastRNN", "TANH_FLOAT64", "choose_tanh"]
+__all__ = ["FastRNN", "TANH_FLOAT64", "TANH_FLOAT32", "choose_tanh"]
 
 
-def choose_tanh(cpu_features: dict) -> str:
-    """Pick the float64 tanh for a CPU: ``"numpy"`` or ``"exp"`` ("Making it fast").
+def choose_tanh(cpu_features: dict, dtype="float64") -> str:
+    """Pick the tanh for a CPU and a precision: ``"numpy"`` or ``"exp"`` ("Making it fast").
 
     On x86-64, NumPy's float64 ``tanh`` is vectorised only in its AVX-512
     kernels (dispatch target ``X86_V4``, called ``AVX512_SKX`` before NumPy
-    2.4) and a scalar loop otherwise, where ``tanh`` through ``exp`` is a
-    little faster.
-    Other architectures get ``np.tanh``. ``cpu_features`` is NumPy's
-    ``__cpu_features__`` report, or a dict like it; a target switched off with
-    ``NPY_DISABLE_CPU_FEATURES`` is False there, so the choice follows what
-    NumPy really runs.
+    2.4), its float32 ``tanh`` from AVX2 on (``X86_V3``); below that it is a
+    scalar loop, and ``tanh`` through ``exp`` is faster (a little for float64,
+    about four times for float32). Other architectures get ``np.tanh``.
+    ``cpu_features`` is NumPy's ``__cpu_features__`` report, or a dict like
+    it; a target switched off with ``NPY_DISABLE_CPU_FEATURES`` is False
+    there, so the choice follows what NumPy really runs.
     """
     if not any(cpu_features.get(k) for k in ("SSE2", "X86_V2")):
         return "numpy"
-    avx512 = cpu_features.get("X86_V4") or cpu_features.get("AVX512_SKX")
-    return "numpy" if avx512 else "exp"
+    # NumPy 2.4 names its levels X86_V3 and X86_V4; older versions report AVX2 and
+    # AVX512_SKX. A level switched off by NPY_DISABLE_CPU_FEATURES reads False.
+    if np.dtype(dtype) == np.float32:
+        key, old = "X86_V3", "AVX2"
+    else:
+        key, old = "X86_V4", "AVX512_SKX"
+    vectorised = cpu_features[key] if key in cpu_features else cpu_features.get(old)
+    return "numpy" if vectorised else "exp"
 
 
 def _numpy_cpu_features() -> dict:
@@ -68,8 +74,10 @@ def _numpy_cpu_features() -> dict:
     return dict(__cpu_features__)
 
 
-#: The float64 tanh this process uses, decided once from NumPy's CPU-feature report.
-TANH_FLOAT64 = choose_tanh(_numpy_cpu_features())
+#: The tanh this process uses in float64 and in float32, decided once from NumPy's
+#: CPU-feature report.
+TANH_FLOAT64 = choose_tanh(_numpy_cpu_features(), "float64")
+TANH_FLOAT32 = choose_tanh(_numpy_cpu_features(), "float32")
 
 
 def _tanh_exp(s, out):
@@ -97,8 +105,9 @@ class FastRNN(RNN):
     input_size, hidden_size, output_size, seed, dtype
         As for ``RNN``.
     tanh : {"auto", "numpy", "exp"}
-        The float64 tanh: ``"auto"`` (default) takes ``TANH_FLOAT64``, the
-        one chosen for this CPU. float32 always uses ``np.tanh``.
+        ``"auto"`` (default) takes the tanh chosen for this CPU and this
+        precision (``TANH_FLOAT64`` or ``TANH_FLOAT32``); ``"numpy"`` and
+        ``"exp"`` force one.
     """
 
     def __init__(self, input_size, hidden_size, output_size, seed=None, dtype=np.float64,
@@ -106,8 +115,8 @@ class FastRNN(RNN):
         super().__init__(input_size, hidden_size, output_size, seed=seed, dtype=dtype)
         if tanh not in ("auto", "numpy", "exp"):
             raise ValueError(f"tanh must be 'auto', 'numpy' or 'exp', got {tanh!r}")
-        choice = TANH_FLOAT64 if tanh == "auto" else tanh
-        self.tanh = "numpy" if self.dtype == np.float32 else choice
+        auto = TANH_FLOAT32 if self.dtype == np.float32 else TANH_FLOAT64
+        self.tanh = auto if tanh == "auto" else tanh
         self._deltas = None
 
     def forward(self, x, *, state_offset=None) -> np.ndarray:

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fast import TANH_FLOAT64, _tanh_exp
+from .fast import TANH_FLOAT32, TANH_FLOAT64, _tanh_exp
 from .lstm import LSTM
 
 __all__ = ["FastLSTM"]
@@ -62,9 +62,9 @@ class FastLSTM(LSTM):
     input_size, hidden_size, output_size, seed, dtype, forget_bias
         As for ``LSTM``.
     tanh : {"auto", "numpy", "exp"}
-        The float64 tanh: ``"auto"`` (default) takes
-        ``memrnn.fast.TANH_FLOAT64``, the one chosen for this CPU. float32
-        always uses ``np.tanh``.
+        ``"auto"`` (default) takes the tanh chosen for this CPU and this
+        precision (``memrnn.fast.TANH_FLOAT64`` or ``TANH_FLOAT32``);
+        ``"numpy"`` and ``"exp"`` force one.
     """
 
     def __init__(self, input_size, hidden_size, output_size, seed=None, dtype=np.float64,
@@ -73,8 +73,8 @@ class FastLSTM(LSTM):
                          forget_bias=forget_bias)
         if tanh not in ("auto", "numpy", "exp"):
             raise ValueError(f"tanh must be 'auto', 'numpy' or 'exp', got {tanh!r}")
-        choice = TANH_FLOAT64 if tanh == "auto" else tanh
-        self.tanh = "numpy" if self.dtype == np.float32 else choice
+        auto = TANH_FLOAT32 if self.dtype == np.float32 else TANH_FLOAT64
+        self.tanh = auto if tanh == "auto" else tanh
         H = self.hidden_size
         # Row r of the internal (4H, .) arrays is column _cols[r] of the public
         # (., 4H) ones: the gate blocks in the order o, i, f, g.

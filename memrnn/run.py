@@ -74,7 +74,7 @@ def machine_info() -> dict:
     from threadpoolctl import threadpool_info
 
     from . import __version__
-    from .fast import TANH_FLOAT64
+    from .fast import TANH_FLOAT32, TANH_FLOAT64
 
     cpu = platform.processor() or platform.machine()
     try:
@@ -97,6 +97,7 @@ def machine_info() -> dict:
         "numpy_simd": [k for k in __cpu_dispatch__ if __cpu_features__.get(k)],
         "blas": blas,
         "fast_tanh": TANH_FLOAT64,
+        "fast_tanh_float32": TANH_FLOAT32,
         "memrnn": __version__,
     }
 

@@ -20,7 +20,8 @@ import numpy as np
 from .gradcheck import numerical_gradient, relative_error
 
 __all__ = ["Report", "check_generator", "check_mse", "check_numerical_gradient",
-           "check_rnn_backward", "check_learner", "check_sweep_loop", "check_grad_norms"]
+           "check_rnn_backward", "check_learner", "check_sweep_loop", "check_grad_norms",
+           "lstm_cell_backward", "check_lstm_cell_backward"]
 
 
 class Report:
@@ -405,4 +406,189 @@ def check_grad_norms(hidden_grad_norms) -> Report:
     elif np.allclose(got, expected[::-1]):
         why += "; yours is reversed in time: entry t - 1 belongs to a_t"
     report.add("equals ||dL/da_t|| for every t", np.allclose(got, expected, rtol=1e-10), why)
+    return report
+
+
+# ------------------------------------------------------------------ chapter 7
+def lstm_cell_backward(d_h, d_c_next, c_prev, c, gates):
+    """One step back through the LSTM cell: from dL/dh_t and the cell path to dL/dz_t (chapter 7).
+
+    The body of the loop of ``LSTM.backward``, as a function of what step t
+    needs: the gradient that reaches it and what its forward pass kept.
+
+    Parameters
+    ----------
+    d_h : ndarray, shape (B, H)
+        dL/dh_t: from the read-out at t = T, from z_{t+1} through U before.
+    d_c_next : ndarray, shape (B, H)
+        What reaches c_t along the cell path from c_{t+1}, that is
+        dL/dc_{t+1} * f_{t+1}; zero at t = T.
+    c_prev, c : ndarray, shape (B, H)
+        The cell states c_{t-1} and c_t of the forward pass.
+    gates : ndarray, shape (B, 4H)
+        [i_t, f_t, g_t, o_t] of the forward pass, as ``LSTM.gates[t - 1]``.
+
+    Returns
+    -------
+    d_z : ndarray, shape (B, 4H)
+        dL/dz_t, the gradient at the pre-activations of the four gates, in
+        the order i, f, g, o.
+    d_c_prev : ndarray, shape (B, H)
+        What this step sends back along the cell path to c_{t-1}:
+        dL/dc_t * f_t.
+    """
+    i, f, g, o = np.split(gates, 4, axis=1)
+    tanh_c = np.tanh(c)
+    d_c = d_c_next + d_h * o * (1.0 - tanh_c ** 2)      # through c_{t+1} and through h_t
+    d_i, d_f, d_g = d_c * g, d_c * c_prev, d_c * i      # c_t = f_t c_{t-1} + i_t g_t
+    d_o = d_h * tanh_c                                  # h_t = o_t tanh(c_t)
+    d_z = np.concatenate([d_i * i * (1.0 - i),          # sigmoid'(z) = s (1 - s)
+                          d_f * f * (1.0 - f),
+                          d_g * (1.0 - g ** 2),         # tanh'(z) = 1 - tanh(z)^2
+                          d_o * o * (1.0 - o)], axis=1)
+    return d_z, d_c * f
+
+
+def _lstm_cell_mistakes(d_h, d_c_next, c_prev, c, gates) -> dict:
+    """Classic mistakes in the LSTM's backward step: what ``lstm_cell_backward`` returns
+    with each one slip, as {what the slip does: (d_z, d_c_prev)}."""
+    i, f, g, o = np.split(gates, 4, axis=1)
+    tanh_c = np.tanh(c)
+
+    def step(*, d_c_next=d_c_next, h_to_c=d_h * o * (1.0 - tanh_c ** 2), c_in_df=c_prev,
+             sig_i=True, sig_f=True, tanh_g=True, sig_o=True, forget_on_path=True,
+             d_i_factor=g, d_g_factor=i):
+        d_c = d_c_next + h_to_c
+        d_i, d_f, d_g, d_o = d_c * d_i_factor, d_c * c_in_df, d_c * d_g_factor, d_h * tanh_c
+        d_z = np.concatenate([d_i * (i * (1.0 - i) if sig_i else 1.0),
+                              d_f * (f * (1.0 - f) if sig_f else 1.0),
+                              d_g * ((1.0 - g ** 2) if tanh_g else 1.0),
+                              d_o * (o * (1.0 - o) if sig_o else 1.0)], axis=1)
+        return d_z, (d_c * f if forget_on_path else d_c)
+
+    return {
+        "dropped the sigmoid derivative i (1 - i) of the input gate": step(sig_i=False),
+        "dropped the sigmoid derivative f (1 - f) of the forget gate": step(sig_f=False),
+        "dropped the tanh derivative 1 - g^2 of the candidate": step(tanh_g=False),
+        "dropped the sigmoid derivative o (1 - o) of the output gate": step(sig_o=False),
+        "forgot the forget gate on the cell path: c_{t-1} enters c_t multiplied by f_t, so "
+        "it receives dL/dc_t * f_t, not dL/dc_t": step(forget_on_path=False),
+        "used c_t where dL/df_t needs c_{t-1}, the state the forget gate multiplies":
+            step(c_in_df=c),
+        "left out what reaches c_t along the cell path from c_{t+1} (d_c_next)":
+            step(d_c_next=np.zeros_like(d_c_next)),
+        "forgot the slope 1 - tanh^2(c_t) on the way from h_t to c_t":
+            step(h_to_c=d_h * o),
+        "forgot the output gate o_t on the way from h_t to c_t":
+            step(h_to_c=d_h * (1.0 - tanh_c ** 2)),
+        "wrote 1 + tanh^2(c_t) for the slope of tanh: a sign error":
+            step(h_to_c=d_h * o * (1.0 + tanh_c ** 2)),
+        "mixed up g_t and i_t: dL/di_t = dL/dc_t * g_t and dL/dg_t = dL/dc_t * i_t":
+            step(d_i_factor=i, d_g_factor=g),
+    }
+
+
+def check_lstm_cell_backward(cell_backward, seed=0, eps=1e-6) -> Report:
+    """Check a student's ``lstm_cell_backward(d_h, d_c_next, c_prev, c, gates)`` (chapter 7).
+
+    On an LSTM with random weights: one step in the middle of a sequence,
+    gate by gate and along the cell path, against the package's step; then
+    the student's step chained over all time steps, as ``LSTM.backward``
+    does, against finite differences of the loss for every weight. A wrong
+    block that matches a classic mistake is named.
+    """
+    from .gradcheck import randomize_weights
+    from .lstm import LSTM
+
+    report = Report("LSTM backward step")
+    rng = np.random.default_rng(seed)
+    T, B, H = 6, 5, 4
+    model = LSTM(1, H, 1, seed=rng)
+    randomize_weights(model, seed=rng)
+    x = rng.uniform(-1, 1, size=(T, B, 1))
+    y = rng.normal(size=(B, 1))
+    y_hat = model.forward(x)
+    model.backward(2.0 / y.size * (y_hat - y))
+    t = T // 2                                          # a step with a cell path behind it
+    f_next = np.split(model.gates[t], 4, axis=1)[1]     # f_{t+1}
+    inputs = (model.hidden_grads[t - 1].copy(), model.cell_grads[t] * f_next,
+              model.C[t - 1].copy(), model.C[t].copy(), model.gates[t - 1].copy())
+    given = tuple(a.copy() for a in inputs)
+    try:
+        out = cell_backward(*given)
+        d_z, d_c_prev = (np.array(a, dtype=float) for a in out)
+    except Exception as err:
+        return _crash(report, "runs on one step and returns (d_z, d_c_prev)", err)
+    shapes_ok = d_z.shape == (B, 4 * H) and d_c_prev.shape == (B, H)
+    if not report.add("returns d_z of shape (B, 4H) and d_c_prev of shape (B, H)", shapes_ok,
+                      f"expected {(B, 4 * H)} and {(B, H)}, got {d_z.shape} and "
+                      f"{d_c_prev.shape}: d_z holds the four gates side by side, i, f, g, o"):
+        return report
+    report.add("leaves its inputs unchanged",
+               all(np.array_equal(a, b) for a, b in zip(inputs, given)),
+               "an input array was changed: compute new arrays (d_c = d_c_next + ...), do not "
+               "add into d_c_next or the gates in place")
+    right_z, right_c = lstm_cell_backward(*inputs)
+    mistakes = _lstm_cell_mistakes(*inputs)
+    hints = {
+        "i": "dL/dz^i = dL/dc_t * g_t * i_t (1 - i_t)",
+        "f": "dL/dz^f = dL/dc_t * c_{t-1} * f_t (1 - f_t)",
+        "g": "dL/dz^g = dL/dc_t * i_t * (1 - g_t^2)",
+        "o": "dL/dz^o = dL/dh_t * tanh(c_t) * o_t (1 - o_t)",
+    }
+    names = {"i": "input gate", "f": "forget gate", "g": "candidate", "o": "output gate"}
+
+    def explain(why, mine, right, pick):
+        if np.allclose(mine, -right) and np.abs(right).max() > 1e-12:
+            return why + ". Yours has the opposite sign"
+        for bug, wrong in mistakes.items():
+            w = pick(wrong)
+            if not np.allclose(w, right) and np.allclose(mine, w, rtol=1e-9, atol=1e-12):
+                return why + f". Yours matches a backward step that {bug}"
+        return why
+
+    student = dict(zip("ifgo", np.split(d_z, 4, axis=1)))
+    for k, (gate, right) in enumerate(zip("ifgo", np.split(right_z, 4, axis=1))):
+        ok = np.allclose(student[gate], right, rtol=1e-9, atol=1e-12)
+        why = explain(f"expected {hints[gate]}, with dL/dc_t = d_c_next + dL/dh_t * o_t * "
+                      f"(1 - tanh^2(c_t))", student[gate], right,
+                      lambda w, k=k: np.split(w[0], 4, axis=1)[k])
+        report.add(f"dL/dz for the {names[gate]} is right", ok, why)
+    ok = np.allclose(d_c_prev, right_c, rtol=1e-9, atol=1e-12)
+    report.add("d_c_prev, what goes back along the cell path to c_{t-1}, is right", ok,
+               explain("expected dL/dc_t * f_t", d_c_prev, right_c, lambda w: w[1]))
+
+    # The step chained over all time steps, as LSTM.backward does, against finite differences.
+    def loss(_=None):
+        return float(np.mean((model.forward(x) - y) ** 2))
+
+    def chained():
+        model.forward(x)
+        A, C, G = model.A.copy(), model.C.copy(), model.gates.copy()
+        dy = 2.0 / y.size * (A[T] @ model.V + model.by.T - y)
+        grads = {"d_W": np.zeros_like(model.W), "d_U": np.zeros_like(model.U),
+                 "d_b": np.zeros_like(model.b)}
+        d_h, d_c_next = dy @ model.V.T, np.zeros((B, H))
+        for step in range(T, 0, -1):
+            d_zt, d_c_next = (np.asarray(a, dtype=float) for a in
+                              cell_backward(d_h, d_c_next, C[step - 1], C[step], G[step - 1]))
+            grads["d_W"] += x[step - 1].T @ d_zt
+            grads["d_U"] += A[step - 1].T @ d_zt
+            grads["d_b"] += d_zt.sum(axis=0)[:, None]
+            d_h = d_zt @ model.U.T
+        return grads
+
+    try:
+        grads = chained()
+    except Exception as err:
+        return _crash(report, "chained over all time steps", err)
+    errors = {}
+    for name in ("W", "U", "b"):
+        numeric = numerical_gradient(loss, getattr(model, name), eps)
+        errors[name] = relative_error(grads["d_" + name], numeric)
+    worst = max(errors, key=errors.get)
+    report.add("chained over all T steps, it gives dW, dU and db that agree with finite "
+               "differences", errors[worst] < 1e-6,
+               f"relative error {errors[worst]:.1e} for d_{worst} (chapter 3): a slip in one "
+               f"step is repeated at every step back")
     return report

@@ -14,7 +14,14 @@ import numpy as np
 import pytest
 
 from memrnn import RNN, Learner, MSELoss, generate_samples
-from memrnn.fast import TANH_FLOAT64, FastRNN, _numpy_cpu_features, _tanh_exp, choose_tanh
+from memrnn.fast import (
+    TANH_FLOAT32,
+    TANH_FLOAT64,
+    FastRNN,
+    _numpy_cpu_features,
+    _tanh_exp,
+    choose_tanh,
+)
 from memrnn.gradcheck import check_rnn, randomize_weights
 
 SIZES = [  # (T, B, H, in, out)
@@ -74,36 +81,44 @@ def test_same_seed_same_initial_weights_as_the_plain_model():
         np.testing.assert_array_equal(fast.get_weights()[name], w)
 
 
-@pytest.mark.parametrize("features, expected", [
-    ({"SSE2": True, "X86_V2": True, "AVX2": True, "X86_V3": True, "X86_V4": True}, "numpy"),
-    ({"SSE2": True, "X86_V2": True, "AVX2": True, "X86_V3": True, "X86_V4": False}, "exp"),
-    ({"SSE2": True, "AVX2": True, "AVX512F": True, "AVX512_SKX": True}, "numpy"),   # NumPy < 2.4
-    ({"SSE2": True, "AVX2": True, "AVX512F": True, "AVX512_SKX": False}, "exp"),
-    ({"SSE2": True, "SSE3": True}, "exp"),
-    ({"NEON": True, "ASIMD": True}, "numpy"),
-    ({}, "numpy"),
+@pytest.mark.parametrize("features, f64, f32", [
+    ({"SSE2": True, "X86_V2": True, "AVX2": True, "X86_V3": True, "X86_V4": True}, "numpy", "numpy"),
+    ({"SSE2": True, "X86_V2": True, "AVX2": True, "X86_V3": True, "X86_V4": False}, "exp", "numpy"),
+    ({"SSE2": True, "X86_V2": True, "X86_V3": False, "X86_V4": False}, "exp", "exp"),
+    ({"SSE2": True, "AVX2": True, "FMA3": True, "AVX512F": True, "AVX512_SKX": True},   # NumPy < 2.4
+     "numpy", "numpy"),
+    ({"SSE2": True, "AVX2": True, "FMA3": True, "AVX512F": True, "AVX512_SKX": False}, "exp", "numpy"),
+    ({"SSE2": True, "SSE3": True}, "exp", "exp"),
+    ({"NEON": True, "ASIMD": True}, "numpy", "numpy"),
+    ({}, "numpy", "numpy"),
 ])
-def test_the_tanh_choice_follows_the_cpu_report(features, expected):
-    assert choose_tanh(features) == expected
+def test_the_tanh_choice_follows_the_cpu_report(features, f64, f32):
+    assert choose_tanh(features) == choose_tanh(features, "float64") == f64
+    assert choose_tanh(features, np.float32) == f32
 
 
 def test_this_process_made_its_choice_from_numpys_own_report():
     assert TANH_FLOAT64 == choose_tanh(_numpy_cpu_features())
+    assert TANH_FLOAT32 == choose_tanh(_numpy_cpu_features(), "float32")
     assert FastRNN(1, 3, 1).tanh == TANH_FLOAT64
-    assert FastRNN(1, 3, 1, dtype=np.float32).tanh == "numpy"
+    assert FastRNN(1, 3, 1, dtype=np.float32).tanh == TANH_FLOAT32
     with pytest.raises(ValueError, match="tanh"):
         FastRNN(1, 3, 1, tanh="fast")
 
 
 @pytest.mark.skipif(not _numpy_cpu_features().get("X86_V4"),
                     reason="the CPU has no AVX-512 dispatch target to switch off")
-def test_switching_off_numpys_avx512_kernels_switches_the_tanh():
-    # What an AVX2-only CPU would choose, shown on this one.
-    env = dict(os.environ, NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR")
-    out = subprocess.run([sys.executable, "-c", "from memrnn.fast import TANH_FLOAT64 as t; print(t)"],
-                         capture_output=True, text=True, env=env, check=True)
-    assert out.stdout.strip() == "exp"
-    assert TANH_FLOAT64 == "numpy"
+def test_switching_off_numpys_simd_kernels_switches_the_tanh():
+    # What an AVX2-only CPU, and an older one, would choose, shown on this one.
+    probe = "from memrnn.fast import TANH_FLOAT32, TANH_FLOAT64; print(TANH_FLOAT64, TANH_FLOAT32)"
+    chosen = {}
+    for off in ("X86_V4 AVX512_ICL AVX512_SPR", "X86_V3 X86_V4 AVX512_ICL AVX512_SPR"):
+        env = dict(os.environ, NPY_DISABLE_CPU_FEATURES=off)
+        chosen[off] = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                                     env=env, check=True).stdout.split()
+    assert chosen["X86_V4 AVX512_ICL AVX512_SPR"] == ["exp", "numpy"]
+    assert chosen["X86_V3 X86_V4 AVX512_ICL AVX512_SPR"] == ["exp", "exp"]
+    assert (TANH_FLOAT64, TANH_FLOAT32) == ("numpy", "numpy")
 
 
 def test_tanh_through_exp_matches_numpy():
@@ -173,3 +188,14 @@ def test_learner_limits_blas_threads_only_while_training():
     assert blas_threads() == before
     with pytest.raises(ValueError, match="blas_threads"):
         learner.train(1, 1e-2, progress=False, blas_threads=0)
+
+
+def test_float32_through_exp_agrees_with_the_plain_float32_model():
+    # The float32 tanh of CPUs without AVX2: the same model, to float32 rounding.
+    rng = np.random.default_rng(3)
+    plain = RNN(1, 8, 1, seed=rng, dtype=np.float32)
+    fast = FastRNN(1, 8, 1, dtype=np.float32, tanh="exp")
+    fast.set_weights(plain.get_weights())
+    x = rng.uniform(-1, 1, size=(20, 64, 1)).astype(np.float32)
+    np.testing.assert_allclose(fast.forward(x), plain.forward(x), rtol=0, atol=2e-5)
+    np.testing.assert_allclose(fast.A, plain.A, rtol=0, atol=2e-5)

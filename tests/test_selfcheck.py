@@ -276,3 +276,74 @@ class TwoUpdates(Learner):
                                         (TwoUpdates, "called twice")])
 def test_a_wrong_number_of_updates_is_named(cls, words):
     _failed(selfcheck.check_learner(cls), words)
+
+
+# ------------------------------------------------------- LSTM backward step
+def test_the_reference_lstm_cell_backward_passes():
+    report = selfcheck.check_lstm_cell_backward(selfcheck.lstm_cell_backward)
+    assert report.passed, str(report)
+
+
+def test_the_reference_lstm_cell_backward_is_the_step_of_lstm_backward():
+    """Chained over all steps, the exercise's step gives LSTM.backward's gradients exactly."""
+    from memrnn.gradcheck import randomize_weights
+
+    rng = np.random.default_rng(5)
+    model = memrnn.LSTM(2, 3, 1, seed=0)
+    randomize_weights(model, seed=rng)
+    x, y = rng.uniform(-1, 1, size=(7, 4, 2)), rng.normal(size=(4, 1))
+    dy = 2.0 / y.size * (model.forward(x) - y)
+    ref = model.backward(dy)
+    A, C, G = model.A, model.C, model.gates
+    d_W, d_U = np.zeros_like(model.W), np.zeros_like(model.U)
+    d_h, d_c_next = dy @ model.V.T, np.zeros((4, 3))
+    for t in range(7, 0, -1):
+        d_z, d_c_next = selfcheck.lstm_cell_backward(d_h, d_c_next, C[t - 1], C[t], G[t - 1])
+        np.testing.assert_allclose(d_c_next, model.cell_grads[t - 1] * np.split(G[t - 1], 4, 1)[1],
+                                   rtol=1e-13, atol=1e-15)
+        d_W += x[t - 1].T @ d_z
+        d_U += A[t - 1].T @ d_z
+        d_h = d_z @ model.U.T
+    np.testing.assert_allclose(d_W, ref["d_W"], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(d_U, ref["d_U"], rtol=1e-12, atol=1e-15)
+
+
+def _cell_step(*, sig_f=True, forget_on_path=True, c_for_c_prev=False, sign=1.0,
+               plus_tanh=False, no_cell_path=False, in_place=False, shape=False):
+    """lstm_cell_backward written out again, with one classic slip switched on."""
+    def cell_backward(d_h, d_c_next, c_prev, c, gates):
+        i, f, g, o = np.split(gates, 4, axis=1)
+        tanh_c = np.tanh(c)
+        slope = (1.0 + tanh_c ** 2) if plus_tanh else (1.0 - tanh_c ** 2)
+        if in_place:
+            d_c_next += d_h * o * slope
+            d_c = d_c_next
+        else:
+            d_c = (0.0 if no_cell_path else d_c_next) + d_h * o * slope
+        d_f = d_c * (c if c_for_c_prev else c_prev)
+        d_z = np.concatenate([d_c * g * i * (1 - i), d_f * (f * (1 - f) if sig_f else 1.0),
+                              d_c * i * (1 - g ** 2), d_h * tanh_c * o * (1 - o)], axis=1)
+        if shape:
+            d_z = d_z.T
+        return sign * d_z, (d_c * f if forget_on_path else d_c)
+    return cell_backward
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (_cell_step(sig_f=False), "dropped the sigmoid derivative f (1 - f) of the forget gate"),
+    (_cell_step(forget_on_path=False), "forgot the forget gate on the cell path"),
+    (_cell_step(c_for_c_prev=True), "used c_t where dL/df_t needs c_{t-1}"),
+    (_cell_step(sign=-1.0), "opposite sign"),
+    (_cell_step(plus_tanh=True), "a sign error"),
+    (_cell_step(no_cell_path=True), "left out what reaches c_t along the cell path"),
+    (_cell_step(in_place=True), "do not add into d_c_next"),
+    (_cell_step(shape=True), "four gates side by side"),
+])
+def test_typical_lstm_step_mistakes_are_named(wrong, words):
+    _failed(selfcheck.check_lstm_cell_backward(wrong), words)
+
+
+def test_a_crashing_lstm_step_is_reported_not_raised():
+    def stub(d_h, d_c_next, c_prev, c, gates):
+        raise NotImplementedError("exercise: write my_lstm_cell_backward yourself")
+    _failed(selfcheck.check_lstm_cell_backward(stub), "NotImplementedError")
