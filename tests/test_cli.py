@@ -151,6 +151,21 @@ def test_sweep_end_to_end_and_resume(tmp_path):
     assert "2 runs trained now, 4 taken" in (out / "summary.md").read_text()
 
 
+def test_sweep_takes_the_model_and_records_it(tmp_path):
+    out = tmp_path / "lstm"
+    r = run("sweep", "--profile", "smoke", "--model", "lstm", "--hidden", "3", "--optimizer", "adam",
+            "--lr", "1e-3", "--jobs", "2", "--quiet", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    data = json.loads((out / "results.json").read_text())
+    assert data["settings"]["model"] == "lstm" and data["settings"]["hidden"] == 3
+    assert len(data["runs"]) == 4
+    # A resumed sweep with the other model is refused, and the file is left as it was.
+    clash = run("sweep", "--profile", "smoke", "--hidden", "3", "--optimizer", "adam", "--lr", "1e-3",
+                "--jobs", "1", "--quiet", "--out", str(out))
+    assert clash.returncode == 2 and "model 'lstm' (file) vs 'rnn' (now)" in clash.stderr, clash.stderr
+    assert json.loads((out / "results.json").read_text()) == data
+
+
 def test_sweep_refuses_a_results_file_from_other_settings(tmp_path):
     out = tmp_path / "sweep"
     assert run("sweep", "--profile", "smoke", "--lengths", "2", "--repeats", "1", "--quiet",

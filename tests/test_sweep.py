@@ -87,15 +87,24 @@ def test_two_worker_processes_give_bitwise_the_same_results(serial):
     assert parallel.computed == len(serial.runs) == 4
 
 
+LSTM_SMOKE = SMOKE.replace(model="lstm", optimizer="adam", lr=1e-3)
+
+
 def test_a_dask_cluster_gives_bitwise_the_same_results(serial):
     distributed = pytest.importorskip("distributed")
+    lstm_serial = run_sweep(LSTM_SMOKE, jobs=1, progress=False)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
         on_dask = run_sweep(SMOKE, executor=client.get_executor(), progress=False)
+        lstm_on_dask = run_sweep(LSTM_SMOKE, executor=client.get_executor(), progress=False)
         # The runs really went to the cluster's worker processes.
         assert len(client.scheduler_info()["workers"]) == 2
     assert _results(on_dask) == _results(serial)
+    # Either model: the LSTM's runs are the LSTM's, not the RNN's, and the same on the cluster.
+    assert lstm_on_dask.settings.model == "lstm"
+    assert _results(lstm_on_dask) == _results(lstm_serial)
+    assert [r["losses"] for r in lstm_serial.runs] != [r["losses"] for r in serial.runs]
 
 
 def test_summary_and_reliable_length(serial):
