@@ -226,7 +226,7 @@ def setup(post) -> str:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot
-    import numpy  # noqa: F401
+    import numpy  # noqa: F401  (loaded now, so that the first cell does not wait for it)
     import tqdm
     tqdm.tqdm.monitor_interval = 0     # its monitor is a thread, and a worker has none
 
