@@ -3,7 +3,7 @@
 The session's book build (``conftest.book``) is served on 127.0.0.1 and
 visited in the system's headless Chromium exactly as ``test_browser.py`` does
 (same launch flags, every request to another host blocked and recorded). On
-chapters 1, 2 and 4, as a reader would, the tests click Run on a cell that
+chapters 1, 2, 4 and 7, as a reader would, the tests click Run on a cell that
 prints (and compare with what the book printed), redraw a figure from the
 hidden cell that glued it (the new image must be decoded), switch a solution
 to the student edition's stub and run it into its ``NotImplementedError``
@@ -58,6 +58,14 @@ CASES = {
                  "progress=False)"),
         "raises_in": "_sgd_step",
         "stop": True,
+    },
+    "book/07-lstm": {
+        # The page's quick setting (on by default): two LSTMs of 1000 updates each.
+        "prints": "live[bias] = (settings, T)",
+        "expect": r"T = 20: held-out MSE 0\.\d{4}\n.*T = 50: held-out MSE 0\.\d{4}",
+        "figure": "fig-lstm-cell",
+        "call": "my_lstm_cell_backward(*(np.zeros((2, 3)),) * 4, np.full((2, 12), 0.5))",
+        "raises_in": "my_lstm_cell_backward",
     },
 }
 

@@ -35,7 +35,7 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ["01-data", "02-loss", "03-gradcheck", "04-learner", "05-sweep", "06-vanishing",
-            "07-lstm"]
+            "07-lstm", "fast"]
 
 
 def _resolve(dotted: str):
