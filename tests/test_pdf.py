@@ -133,7 +133,7 @@ def test_page_count_is_plausible_and_every_page_numbered(pdf, pages, contents):
                 if ":" in line)
     count = int(info["Pages"])
     assert count == len(pages)
-    # 80 pages when this was written: a title page, the contents, then every
+    # 137 pages with chapter 7 and "Making it fast": a title page, the contents, then every
     # chapter on pages of its own. Far fewer means chapters were lost, far
     # more that the layout broke (a figure per page, text one word wide).
     assert 3 * len(contents) + 2 <= count <= 300, f"{count} pages"
