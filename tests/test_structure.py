@@ -112,3 +112,66 @@ def test_every_public_function_names_its_chapter():
             if "chapter" not in doc.lower() and "making it fast" not in doc.lower():
                 missing.append(name)
     assert not missing, missing
+
+
+def _requirement_closure(dist: str, extras: set[str]) -> set[str]:
+    """The installed distributions that ``pip install dist[extras]`` brings, itself included."""
+    from packaging.requirements import Requirement
+
+    def norm(name):
+        return name.lower().replace("_", "-").replace(".", "-")
+
+    seen, todo = set(), [(dist, frozenset(extras))]
+    while todo:
+        name, wanted = todo.pop()
+        key = (norm(name), wanted)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            requires = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:
+            continue                                  # an optional dependency not installed
+        for line in requires:
+            req = Requirement(line)
+            if req.marker is None or any(req.marker.evaluate({"extra": e}) for e in wanted or {""}):
+                todo.append((req.name, frozenset(req.extras)))
+    return {name for name, _ in seen}
+
+
+def _third_party_imports(source: str) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    import sys
+    return {n for n in names if n not in sys.stdlib_module_names and n not in ("memrnn", "tools")}
+
+
+def test_the_book_extras_install_what_the_book_build_imports():
+    """`bash scripts/build-book.sh` installs only memrnn[book]; what it runs must need no more.
+
+    The chapters, the Sphinx extensions and the tools the build runs (the student edition,
+    the PDF printer) may import only what memrnn[book] brings. A fresh clone once built the
+    site and then failed at the PDF: Playwright came only with the test extras.
+    """
+    import jupytext
+
+    sources = [p.read_text(encoding="utf-8") for p in (ROOT / "book" / "_ext").glob("*.py")]
+    sources += [(ROOT / "tools" / name).read_text(encoding="utf-8")
+                for name in ("print_book.py", "student_edition.py")]
+    for page in sorted((ROOT / "book").glob("*.md")):
+        nb = jupytext.read(page)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                sources.append("\n".join(line for line in cell.source.splitlines()
+                                         if not line.lstrip().startswith(("%", "!"))))
+    imported = set().union(*(_third_party_imports(s) for s in sources))
+    provided = metadata.packages_distributions()
+    closure = {d.lower().replace("_", "-") for d in _requirement_closure("memrnn", {"book"})}
+    missing = {name for name in imported
+               if not any(d.lower().replace("_", "-") in closure for d in provided.get(name, []))}
+    assert "playwright" in imported and "myst_nb" in imported, imported   # it really looked
+    assert not missing, f"imported by the book build but not installed by memrnn[book]: {missing}"
