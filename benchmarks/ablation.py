@@ -18,7 +18,6 @@ offsets, no argument checks beyond the plain model's.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -35,13 +34,21 @@ MODULE = "benchmarks.ablation"
 class OneProduct(RNN):
     """Trick 1: ``[x_t, 1] [W; b_s^T]`` in one product, forward and backward. Fresh arrays."""
 
-    def forward(self, x, *, state_offset=None):
-        assert state_offset is None
+    def _inputs(self, x):
+        """x checked, ``[x_t, 1]`` (T, B, in + 1), A (T + 1, B, H) with a_0 = 0, and ``[W; b_s^T]``."""
         x = self._check_input(x)
         T, B, _ = x.shape
-        X1 = np.concatenate([x, np.ones((T, B, 1), dtype=self.dtype)], axis=2)   # [x_t, 1]
-        Wb = np.concatenate([self.W, self.bs.T])                                # [W; b_s^T]
+        X1 = np.concatenate([x, np.ones((T, B, 1), dtype=self.dtype)], axis=2)
         A = np.zeros((T + 1, B, self.hidden_size), dtype=self.dtype)
+        return x, X1, A, np.concatenate([self.W, self.bs.T])
+
+    def _d_a(self, shape):
+        return np.empty(shape, dtype=self.dtype)
+
+    def forward(self, x, *, state_offset=None):
+        assert state_offset is None
+        x, X1, A, Wb = self._inputs(x)
+        T = x.shape[0]
         for t in range(1, T + 1):
             A[t] = np.tanh(X1[t - 1] @ Wb + A[t - 1] @ self.R)
         self.x, self.A, self._X1 = x, A, X1
@@ -54,7 +61,7 @@ class OneProduct(RNN):
         dy = self._check_d_loss(d_loss, A.shape[1])
         d_Wb = np.zeros((self.input_size + 1, self.hidden_size), dtype=self.dtype)
         d_R = np.zeros_like(self.R)
-        d_a = np.empty_like(A[1:])
+        d_a = self._d_a(A[1:].shape)
         d_a[T - 1] = dy @ self.V.T
         for t in range(T, 0, -1):
             delta = d_a[t - 1] * (1.0 - A[t] ** 2)
@@ -73,7 +80,10 @@ class OneProduct(RNN):
 
 
 class KeptArrays(OneProduct):
-    """Trick 2: and the (T, B, .) arrays ``[x_t, 1]``, A and dL/da kept from call to call."""
+    """Trick 2: and the (T, B, .) arrays ``[x_t, 1]``, A and dL/da kept from call to call.
+
+    The same steps as ``OneProduct``; only where its arrays come from differs.
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -95,31 +105,8 @@ class KeptArrays(OneProduct):
         A[0] = 0.0
         return x, X1, A, np.concatenate([self.W, self.bs.T])
 
-    def forward(self, x, *, state_offset=None):
-        assert state_offset is None
-        x, X1, A, Wb = self._inputs(x)
-        T = x.shape[0]
-        for t in range(1, T + 1):
-            A[t] = np.tanh(X1[t - 1] @ Wb + A[t - 1] @ self.R)
-        self.x, self.A, self._X1 = x, A, X1
-        self._offset_used = False
-        return A[T] @ self.V + self.by.T
-
-    def backward(self, d_loss):
-        self._check_backward()
-        A, X1, T = self.A, self._X1, self.A.shape[0] - 1
-        dy = self._check_d_loss(d_loss, A.shape[1])
-        d_Wb = np.zeros((self.input_size + 1, self.hidden_size), dtype=self.dtype)
-        d_R = np.zeros_like(self.R)
-        d_a = self._buffer("d_a", A[1:].shape)
-        d_a[T - 1] = dy @ self.V.T
-        for t in range(T, 0, -1):
-            delta = d_a[t - 1] * (1.0 - A[t] ** 2)
-            d_Wb += X1[t - 1].T @ delta
-            d_R += A[t - 1].T @ delta
-            if t > 1:
-                d_a[t - 2] = delta @ self.R.T
-        return self._finish(d_Wb, d_R, d_a, dy)
+    def _d_a(self, shape):
+        return self._buffer("d_a", shape)
 
 
 class InPlace(KeptArrays):
@@ -149,7 +136,7 @@ class InPlace(KeptArrays):
         d_R = np.zeros_like(self.R)
         term_Wb, term_R = np.empty_like(d_Wb), np.empty_like(d_R)
         delta = self._buffer("delta_t", (B, H))
-        d_a = self._buffer("d_a", (T, B, H))
+        d_a = self._d_a((T, B, H))
         np.matmul(dy, self.V.T, out=d_a[T - 1])
         R_T = np.ascontiguousarray(self.R.T)
         for t in range(T, 0, -1):
@@ -250,17 +237,7 @@ def table(results, mode) -> str:
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--dispatch", choices=common.DISPATCHES, default="default",
-                   help="avx2: switch NumPy's AVX-512 kernels off (in a subprocess)")
-    p.add_argument("--T", type=int, nargs="+", default=[10, 50, 100])
-    p.add_argument("--batch", type=int, default=1024)
-    p.add_argument("--hidden", type=int, default=10)
-    p.add_argument("--samples", type=int, default=60, help="timed rounds per T and mode")
-    p.add_argument("--warmup", type=int, default=5)
-    p.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
-    p.add_argument("--out", type=Path, default=None)
-    args = p.parse_args(argv)
+    args = common.timing_parser(__doc__, MODES).parse_args(argv)
     if common.run_with_dispatch(args.dispatch, MODULE, argv):
         return
     label = common.dispatch_label()

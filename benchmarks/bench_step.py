@@ -16,7 +16,6 @@ used).
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -100,17 +99,8 @@ def table(results, mode) -> str:
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--dispatch", choices=common.DISPATCHES, default="default",
-                   help="avx2: switch NumPy's AVX-512 kernels off (in a subprocess)")
-    p.add_argument("--T", type=int, nargs="+", default=[10, 50, 100])
-    p.add_argument("--batch", type=int, default=1024)
-    p.add_argument("--hidden", type=int, default=10)
+    p = common.timing_parser(__doc__, MODES)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--samples", type=int, default=60, help="timed rounds per T and mode")
-    p.add_argument("--warmup", type=int, default=5)
-    p.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
-    p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
     if common.run_with_dispatch(args.dispatch, MODULE, argv):
         return

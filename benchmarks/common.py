@@ -27,6 +27,7 @@ of a page fault for instance.
 
 from __future__ import annotations
 
+import argparse
 import datetime as _dt
 import importlib
 import multiprocessing
@@ -35,6 +36,7 @@ import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -310,6 +312,21 @@ def set_threads(threads: int):
     except ImportError:
         pass
     return limiter
+
+
+def timing_parser(doc: str, modes) -> argparse.ArgumentParser:
+    """The options every step benchmark takes: the dispatch path, lengths, sizes, rounds, output."""
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
+    p.add_argument("--dispatch", choices=DISPATCHES, default="default",
+                   help="avx2: switch NumPy's AVX-512 kernels off (in a subprocess)")
+    p.add_argument("--T", type=int, nargs="+", default=[10, 50, 100])
+    p.add_argument("--batch", type=int, default=1024)
+    p.add_argument("--hidden", type=int, default=10)
+    p.add_argument("--samples", type=int, default=60, help="timed rounds per T and mode")
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--modes", nargs="+", choices=modes, default=list(modes))
+    p.add_argument("--out", type=Path, default=None)
+    return p
 
 
 # ------------------------------------------------------------- dispatch path
