@@ -24,6 +24,7 @@ import numpy as np
 from benchmarks import common
 from memrnn import _io
 from memrnn.fast import FastRNN
+from memrnn.fast_lstm import FastLSTM
 from memrnn.lstm import LSTM
 from memrnn.rnn import RNN
 
@@ -42,15 +43,13 @@ def contender(name, T, batch, hidden):
         "fast f64 exp": lambda: FastRNN(1, hidden, 1, seed=0, tanh="exp"),
         "fast f32": lambda: FastRNN(1, hidden, 1, seed=0, dtype=np.float32),
         "LSTM f64": lambda: LSTM(1, hidden, 1, seed=0),
-        "fast LSTM f64": lambda: common.fast_lstm_class()(1, hidden, 1, seed=0),
+        "fast LSTM f64": lambda: FastLSTM(1, hidden, 1, seed=0),
     }
     return common.model_step(models[name](), T, batch)
 
 
 def contender_names():
-    names = ["plain f64", "fast f64 np.tanh", "fast f64 exp", "fast f32", "LSTM f64"]
-    if common.fast_lstm_class() is not None:
-        names.append("fast LSTM f64")
+    names = ["plain f64", "fast f64 np.tanh", "fast f64 exp", "fast f32", "LSTM f64", "fast LSTM f64"]
     if common.has_torch():
         names += ["torch f64", "torch f32"]
     return names

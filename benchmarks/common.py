@@ -53,8 +53,7 @@ DISPATCHES = ("default", "avx2")
 
 # ----------------------------------------------------------------- contenders
 def make_batch(T, batch, dtype=np.float64, seed=0):
-    x, y = next(memrnn.generate_samples(batch, T, seed=seed))
-    return x.astype(dtype), y.astype(dtype)
+    return next(memrnn.generate_samples(batch, T, seed=seed, dtype=dtype))
 
 
 def model_step(model, T, batch):
@@ -69,14 +68,6 @@ def model_step(model, T, batch):
     step.model = model
     return step
 
-
-def fast_lstm_class():
-    """``memrnn.fast_lstm.FastLSTM`` if this checkout has it, else None."""
-    try:
-        from memrnn.fast_lstm import FastLSTM
-    except ImportError:
-        return None
-    return FastLSTM
 
 
 def has_torch() -> bool:

@@ -20,6 +20,7 @@ from line_profiler import LineProfiler
 
 import memrnn
 from benchmarks.common import set_threads
+from memrnn import _io
 from memrnn.fast import FastRNN
 from memrnn.rnn import RNN
 
@@ -57,8 +58,7 @@ def main(argv=None):
     for name, cls in (("plain", RNN), ("fast", FastRNN)):
         text = profile(cls, args.T, args.steps, dtype)
         out = args.out_dir / f"{name}-{args.dtype}.txt"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text)
+        _io.write_text(out, text)
         print(text)
         print(f"written to {out}")
 
