@@ -176,9 +176,17 @@ def _builder_inited(app):
         app.browser_run = None
         logger.info(f"{PREFIX} Run buttons left out: {err}")
         return
-    app.browser_run.update(wheel=wheel, wheel_path=f"{ASSETS}/wheels/{digest[:16]}/{wheel.name}",
-                           pages=0)
     manifest = app.browser_run["manifest"]
+    # What a reader's first run loads, the same on every page.
+    sizes = manifest.get("bytes", {})
+    core = ("pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip",
+            "pyodide-lock.json")
+    app.browser_run.update(
+        wheel=wheel, wheel_path=f"{ASSETS}/wheels/{digest[:16]}/{wheel.name}", pages=0,
+        sizes={"core": sum(sizes.get(name, 0) for name in core),
+               "packages": sum(v for k, v in sizes.items()
+                               if k.endswith(".whl") and not k.startswith("extra/")),
+               "memrnn": wheel.stat().st_size + sum(sizes.get(w, 0) for w in manifest["wheels"])})
     logger.info(f"{PREFIX} Run buttons on: Pyodide {manifest['version']} from "
                 f"{_pyodide_dir(app)}, {wheel.name} built from the checkout")
 
@@ -225,31 +233,18 @@ def _check_browser_meta(meta, pagename, index) -> dict:
     return meta if not problems else {}
 
 
-def _student_edition(app):
-    """The student-edition generator (``tools/student_edition.py``), imported by its path."""
-    import importlib.util
-
-    for path in (Path(app.srcdir) / "tools" / "student_edition.py",
-                 HERE / "student_edition.py"):
-        if path.is_file():
-            spec = importlib.util.spec_from_file_location("_memrnn_student_edition", path)
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            return module
-    return None
-
-
 def _stubs(app, pagename) -> list[str]:
-    """The student edition's stub sources for this chapter, in order (empty if none)."""
-    module = getattr(app, "_browser_run_student", None)
-    if module is None:
-        module = app._browser_run_student = _student_edition(app)
-    chapter = pagename.split("/")[-1]
-    if module is None or chapter not in getattr(module, "CHAPTERS", []):
+    """The student edition's stub sources for this chapter, in order (empty if none).
+
+    Read from the notebook the page offers for download, which scripts/build-book.sh
+    writes into book/_student before the build: the stub in the page is that one.
+    """
+    path = Path(app.srcdir) / "book" / "_student" / f"{pagename.split('/')[-1]}-student.ipynb"
+    if not path.is_file():
         return []
-    nb = module.student_notebook(chapter)
-    return [c.source for c in nb.cells
-            if c.cell_type == "code" and "stub" in c.metadata.get("tags", [])]
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return ["".join(c["source"]) for c in nb["cells"]
+            if c["cell_type"] == "code" and "stub" in c["metadata"].get("tags", [])]
 
 
 def _page_data(app, pagename, executed: Path, pathto) -> dict:
@@ -314,10 +309,6 @@ def _page_data(app, pagename, executed: Path, pathto) -> dict:
     def folder(path):
         return pathto(path, 1).rsplit("/", 1)[0] + "/"
 
-    core = ("pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip",
-            "pyodide-lock.json")
-    sizes = manifest.get("bytes", {})
-    extra = sum(sizes.get(w, 0) for w in manifest["wheels"])
     return {
         "version": manifest["version"],
         "python": manifest.get("python", ""),
@@ -327,10 +318,7 @@ def _page_data(app, pagename, executed: Path, pathto) -> dict:
         "packages": manifest["packages"],
         "wheels": [pathto(f"pyodide/{w}", 1) for w in manifest["wheels"]]
                   + [pathto(f"_static/{run['wheel_path']}", 1)],
-        "sizes": {"core": sum(sizes.get(name, 0) for name in core),
-                  "packages": sum(v for k, v in sizes.items()
-                                  if k.endswith(".whl") and not k.startswith("extra/")),
-                  "memrnn": run["wheel"].stat().st_size + extra},
+        "sizes": run["sizes"],
         "cells": cells,
         "figures": figures,
     }

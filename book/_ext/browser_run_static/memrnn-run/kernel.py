@@ -102,12 +102,10 @@ def mime_bundle(obj) -> dict:
 def display(*objs, **_ignored) -> None:
     """``IPython.display.display``: show each object under the running cell."""
     for obj in objs:
+        _send("display", data=mime_bundle(obj))
         if _is_figure(obj):
             import matplotlib.pyplot as plt
-            _send("display", data=mime_bundle(obj))
             plt.close(obj)
-        else:
-            _send("display", data=mime_bundle(obj))
 
 
 class _Text:
@@ -138,13 +136,12 @@ def glue(name: str, variable, display: bool = True) -> None:
     """``myst_nb.glue``: keep the value; a figure also goes to the page under its name."""
     GLUED[name] = variable
     if _is_figure(variable):
-        import matplotlib.pyplot as plt
         _send("glue", name=name, data={"image/png": _png(variable)})
-        if display:
-            _send("display", data=mime_bundle(variable))
-        plt.close(variable)
-    elif display:
+    if display:
         _send("display", data=mime_bundle(variable))
+    if _is_figure(variable):
+        import matplotlib.pyplot as plt
+        plt.close(variable)
 
 
 def _install_shims() -> None:
