@@ -50,8 +50,9 @@ out="$(cd "$out" && pwd)"
 rm -rf "$out/_build/html" "$out/_build/jupyter_execute" "$out/_build/.doctrees" \
        "$out/_build/cache"
 mkdir -p "$out/_build/cache"
-# Chapters 5 and 6 share one sweep through this folder. It starts empty at
-# every build, so no result can outlive a change in the package.
+# Chapter 5's sweep and chapter 6's watched runs keep their results in this
+# folder. It starts empty at every build, so no result can outlive a change in
+# the package.
 export MEMRNN_BOOK_CACHE="$out/_build/cache"
 
 # The chapters' kernels must import the memrnn of this checkout, from .venv.

@@ -35,6 +35,7 @@ import nbformat
 import pytest
 
 from bookpages import ROOT, TRAINING_PAGES, assert_reports_the_stub, student_notebook
+from memrnn import run
 
 pytestmark = pytest.mark.book
 
@@ -48,11 +49,7 @@ def simd_targets() -> list[str]:
     NumPy then runs its baseline kernels (SSE on x86-64): float64 exp and tanh,
     float32 tanh and FastRNN's choice of tanh all change, as on an older CPU.
     """
-    try:
-        from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
-    except ImportError:                                    # NumPy 1.x
-        from numpy.core._multiarray_umath import __cpu_dispatch__, __cpu_features__
-    return [t for t in __cpu_dispatch__ if __cpu_features__.get(t)]
+    return run.machine_info()["numpy_simd"]
 
 
 VARIANTS = {
