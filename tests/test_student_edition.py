@@ -17,9 +17,13 @@ def test_student_edition_replaces_each_solution_by_a_stub_and_nothing_else():
         assert not [c for c in student.cells if "solution" in c.metadata.get("tags", [])]
         assert not [c for c in student.cells if "book-only" in c.metadata.get("tags", [])]
         compile(stubs[0].source, chapter, "exec")
+        # First, the form for the student's name and number that memrnn grade reads.
+        assert student.cells[0].source == student_edition.IDENTITY_CELL
+        assert [c for c in student.cells if "student-id" in c.metadata.get("tags", [])] == [
+            student.cells[0]]
         # No second copy: every other cell is the chapter's own, unchanged.
         kept = [c for c in book_nb.cells if "book-only" not in c.metadata.get("tags", [])]
-        assert len(kept) == len(student.cells)
-        for a, b in zip(kept, student.cells):
+        assert len(kept) == len(student.cells) - 1
+        for a, b in zip(kept, student.cells[1:]):
             if b is not stubs[0]:
                 assert a.source == b.source

@@ -17,7 +17,9 @@ and any listed in ``"methods"`` is stubbed; with ``"base"``, the stub
 subclasses it and stubs only the listed methods. Cells tagged ``book-only``
 (the hidden asserts that the book's solutions pass) are left out. Everything
 else, the text and the check cell that follows each exercise, is the chapter
-itself, so there is no second copy to drift.
+itself, so there is no second copy to drift. A chapter with an exercise
+starts with one cell more, ``IDENTITY_CELL``, where the student writes their
+name and student number: ``memrnn grade`` reads them from there.
 
     python tools/student_edition.py OUTPUT_DIR      # one .ipynb per chapter
 """
@@ -34,6 +36,10 @@ import jupytext
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The first cell of a chapter with an exercise: the student writes after the colons.
+IDENTITY_CELL = ("**Handed in by**: write your name and student number after the colons, then save "
+                 "the notebook and hand in this file.\n\n- Name: \n- Student number: \n")
+IDENTITY_ID = "memrnn-student-id"
 CHAPTERS = ["01-data", "02-loss", "03-gradcheck", "04-learner", "05-sweep", "06-vanishing",
             "07-lstm", "fast"]
 
@@ -44,7 +50,7 @@ def _resolve(dotted: str):
         obj = importlib.import_module(module)
         return getattr(obj, attr)
     except (ImportError, AttributeError):
-        # A method, e.g. memrnn.learner.Learner._sgd_step
+        # A method, e.g. memrnn.learner.Learner.train_step
         owner = _resolve(module)
         return getattr(owner, attr)
 
@@ -127,6 +133,12 @@ def student_notebook(chapter: str):
         cell.metadata["tags"] = [t for t in cell.metadata["tags"] if t != "solution"] + ["stub"]
         stubs += 1
     nb.metadata["memrnn_student_edition"] = {"chapter": chapter, "stubs": stubs}
+    if stubs:
+        # memrnn grade reads these two lines (memrnn._submission._identity) when the notebook's
+        # metadata has no name: a notebook filled in and saved in JupyterLab is handed in too.
+        # The page's "Download my notebook" fills this same cell.
+        nb.cells.insert(0, nbformat.v4.new_markdown_cell(IDENTITY_CELL, id=IDENTITY_ID,
+                                                         metadata={"tags": ["student-id"]}))
     return nb
 
 

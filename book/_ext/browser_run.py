@@ -24,6 +24,13 @@ What a page gets (the browser side is ``browser_run_static/memrnn-run/``):
   small stand-ins in the worker (``kernel.py``). Hidden cells run with their
   ``assert`` statements compiled out: they are the build's checks of the
   book's own run. Cells tagged ``book-only`` are not run at all.
+* What the reader types into a cell is kept in the browser's local storage,
+  under the book's version (memrnn's), the page and the cell, and is back
+  after a reload; an edited cell is marked and can be reset, and so can the
+  page. A chapter with an exercise offers "Download my notebook": its student
+  edition (the page's ``{download}`` link) with the reader's code in place of
+  the stub and their name and student number in its metadata and first cell,
+  which ``memrnn grade`` reads (book appendix "Using this book in a course").
 * Stop ends a run by restarting the worker (Python in a browser cannot be
   interrupted without cross-origin isolation headers, which a plain static
   host does not send); the next run starts again from the top of the page.
@@ -310,6 +317,11 @@ def _page_data(app, pagename, executed: Path, pathto) -> dict:
         return pathto(path, 1).rsplit("/", 1)[0] + "/"
 
     return {
+        # What the reader's edits are stored under (runner.js): the book's version
+        # (memrnn's, from the wheel built for this site) and the page.
+        "book": run["wheel"].name.split("-")[1],
+        "page": pagename,
+        "chapter": pagename.split("/")[-1],
         "version": manifest["version"],
         "python": manifest.get("python", ""),
         "indexURL": folder("pyodide/pyodide.js"),

@@ -6,6 +6,13 @@
 // (worker.js), started by the first click on Run, so a reader who only reads
 // downloads nothing. All cells of the page share that one interpreter: running
 // a cell first runs every cell above it that has not run yet.
+//
+// The reader's edits are kept in the browser (localStorage), under the book's
+// version, the page and the cell, and come back on reload; an edited cell says
+// so and can be reset, and so can the whole page. A chapter with an exercise
+// offers "Download my notebook": its student edition with the reader's code in
+// place of the stub, and their name and student number (asked once, kept in
+// the browser) in its metadata and first cell, ready for `memrnn grade`.
 (() => {
   "use strict";
   const dataEl = document.getElementById("memrnn-run-data");
@@ -63,6 +70,80 @@
     if (v === "stub") return cell.stub;
     if (v === "quick") return cell.quick.code;
     return cell.source;
+  }
+
+  // ------------------------------------------------------- kept in the browser
+  const storage = (() => {
+    try {
+      const probe = "memrnn:probe";
+      window.localStorage.setItem(probe, "1");
+      window.localStorage.removeItem(probe);
+      return window.localStorage;
+    } catch (err) {
+      return null;          // private mode or storage switched off: edits last until reload
+    }
+  })();
+  const wheelVersion = (DATA.wheels || []).map((w) => /memrnn-([^-/]+)-/.exec(w))
+    .filter(Boolean).map((m) => m[1])[0];
+  const BOOK = DATA.book || wheelVersion || "unversioned";
+  const PAGE = DATA.page || location.pathname;
+  const editKey = (cell, v) => `memrnn:edit:${BOOK}:${PAGE}:${cell.index}:${v}`;
+  const ID_KEY = "memrnn:student";
+  const VARIANTS = ["book", "quick", "stub"];
+
+  const originalOf = (cell, v) => (v === "stub" ? cell.stub
+                                   : v === "quick" ? (cell.quick || {}).code : cell.source);
+
+  function storeEdit(cell, v) {
+    if (!storage) return;
+    try {
+      const text = cell.edited && cell.edited[v];
+      if (text === undefined || text === originalOf(cell, v)) storage.removeItem(editKey(cell, v));
+      else storage.setItem(editKey(cell, v), text);
+    } catch (err) {
+      // Storage full: the edit still runs, it is just not kept.
+    }
+  }
+
+  function restoreEdits() {
+    if (!storage) return;
+    for (const cell of cells) {
+      for (const v of VARIANTS) {
+        const text = storage.getItem(editKey(cell, v));
+        if (text === null) continue;
+        cell.edited = cell.edited || {};
+        cell.edited[v] = text;
+      }
+    }
+  }
+
+  const isEdited = (cell) => !!cell.edited && Object.keys(cell.edited).length > 0;
+  let sessionIdentity = null;    // when the browser keeps nothing
+
+  function resetCell(cell) {
+    for (const v of VARIANTS) if (storage) storage.removeItem(editKey(cell, v));
+    delete cell.edited;
+    done.delete(cell.index);
+    for (const {pre, v} of cell.editors || []) pre.textContent = sourceOf(cell, v);
+    refreshEdited(cell);
+  }
+
+  function refreshEdited(cell) {
+    for (const ui of uisOf.get(cell.index) || []) {
+      if (!ui.editedMark) continue;
+      ui.editedMark.hidden = !isEdited(cell);
+      ui.resetButton.hidden = !isEdited(cell);
+      ui.bar.classList.toggle("memrnn-is-edited", isEdited(cell));
+    }
+    if (pageBar) pageBar.refresh();
+  }
+
+  function identity() {
+    try {
+      const saved = JSON.parse((storage && storage.getItem(ID_KEY)) || "null");
+      if (saved && saved.name && saved.number) return saved;
+    } catch (err) { /* unreadable: ask again */ }
+    return sessionIdentity;
   }
 
   // ------------------------------------------------------------ the worker
@@ -360,7 +441,7 @@
   const allUIs = [];
 
   function makeUI(cell, kind, anchor, placeBar, placeArea) {
-    const ui = {cell, kind, running: false};
+    const ui = {cell, kind, anchor, running: false};
     const run = el("button", {type: "button", class: "memrnn-run-button",
                               title: "Run this code in your browser (Python via Pyodide)",
                               text: kind === "figure" ? "▶ Redraw in your browser" : "▶ Run"});
@@ -378,10 +459,14 @@
     if (cell.role === "solution" && cell.stub) {
       const stubButton = el("button", {type: "button", class: "memrnn-stub-button",
                                        "aria-pressed": "false", text: "Your turn: use the stub"});
+      ui.stubButton = stubButton;
+      ui.setStub = (on) => {
+        cell.stubOn = on;
+        stubButton.setAttribute("aria-pressed", String(on));
+        stubButton.textContent = on ? "Back to the solution" : "Your turn: use the stub";
+      };
       stubButton.addEventListener("click", () => {
-        cell.stubOn = !cell.stubOn;
-        stubButton.setAttribute("aria-pressed", String(cell.stubOn));
-        stubButton.textContent = cell.stubOn ? "Back to the solution" : "Your turn: use the stub";
+        ui.setStub(!cell.stubOn);
         done.delete(cell.index);
         showVariant(cell);
         const details = anchor.querySelector("details");
@@ -411,6 +496,19 @@
                               title: `Quick setting: ${cell.quick.differs}`}, box,
                     document.createTextNode(" quick setting")));
       ui.quickBox = box;
+    }
+    if (kind === "cell") {
+      ui.editedMark = el("span", {class: "memrnn-edited-mark", hidden: "",
+                                  text: "edited (kept in this browser)"});
+      ui.resetButton = el("button", {type: "button", class: "memrnn-reset-button", hidden: "",
+                                     title: "Put the book's code back in this cell",
+                                     text: "Reset this cell"});
+      ui.resetButton.addEventListener("click", () => resetCell(cell));
+      bar.append(ui.editedMark, ui.resetButton);
+      if (cell.role === "solution" && cell.stub && studentLink()) {
+        bar.append(el("button", {type: "button", class: "memrnn-download-button",
+                                 text: "Download my notebook", onclick: () => handIn(bar)}));
+      }
     }
     const estimateNote = el("span", {class: "memrnn-run-note"});
     bar.append(estimateNote, stop, status);
@@ -486,11 +584,20 @@
     pre.spellcheck = false;
     pre.classList.add("memrnn-editable");
     pre.setAttribute("aria-label", `code of cell ${cell.n}, editable`);
+    // A text box for assistive technology, reachable by keyboard even where it scrolls.
+    pre.setAttribute("role", "textbox");
+    pre.setAttribute("aria-multiline", "true");
+    pre.tabIndex = 0;
     pre.addEventListener("input", () => {
       cell.edited = cell.edited || {};
       cell.edited[v] = pre.innerText.replace(/\n$/, "");
+      storeEdit(cell, v);
+      if (cell.edited[v] === originalOf(cell, v)) delete cell.edited[v];   // typed back: not edited
       done.delete(cell.index);
+      refreshEdited(cell);
     });
+    cell.editors = cell.editors || [];
+    cell.editors.push({pre, v});
     return pre;
   }
 
@@ -512,7 +619,7 @@
       const box = name === "book" ? pre.closest("div.highlight") : pre.parentElement;
       if (box) box.hidden = name !== v;
     }
-    if (active || v === "stub") for (const [name, pre] of Object.entries(cell.pres)) {
+    if (active || v === "stub" || isEdited(cell)) for (const [name, pre] of Object.entries(cell.pres)) {
       editable(pre, cell, name);
     }
   }
@@ -533,7 +640,162 @@
     for (const c of cells) if (c.role !== "hidden" && c.role !== "output") showVariant(c);
   }
 
+  // ----------------------------------------------- the page's bar: hand in, reset
+  let pageBar = null;
+
+  function studentLink() {
+    const name = `${DATA.chapter || ""}-student.ipynb`;
+    return [...document.querySelectorAll("main a[href$='.ipynb']")]
+      .find((a) => a.getAttribute("href").split("/").pop() === name) || null;
+  }
+
+  function makePageBar() {
+    // The chapter's title in the article (the theme repeats it in a print-only header).
+    const main = document.querySelector("main article h1") || document.querySelector("main h1");
+    if (!main) return null;
+    const status = el("span", {class: "memrnn-run-status", role: "status", "aria-live": "polite"});
+    const bar = el("div", {class: "memrnn-page-bar", role: "group",
+                           "aria-label": "Your work on this page"});
+    const resetAll = el("button", {type: "button", class: "memrnn-reset-page-button", hidden: "",
+                                   text: "Reset all my edits on this page"});
+    resetAll.addEventListener("click", () => {
+      if (!window.confirm("Put the book's code back in every cell of this page? " +
+                          "Your edits on this page are deleted from this browser.")) return;
+      for (const cell of cells) if (isEdited(cell)) resetCell(cell);
+      status.textContent = "All cells of this page show the book's code again.";
+    });
+    const who = el("span", {class: "memrnn-identity"});
+    const handsIn = cells.some((c) => c.stub) && !!studentLink();
+    if (handsIn) {
+      bar.append(el("button", {type: "button", class: "memrnn-download-button",
+                               text: "Download my notebook", onclick: () => handIn(bar)}), who);
+    }
+    bar.append(resetAll, status);
+    main.after(bar);
+    return {
+      bar, status,
+      refresh() {
+        resetAll.hidden = !cells.some(isEdited);
+        bar.hidden = !handsIn && resetAll.hidden && !status.textContent;
+        const id = identity();
+        who.replaceChildren();
+        if (id) {
+          who.append(document.createTextNode(`as ${id.name} (${id.number}) `),
+                     el("button", {type: "button", class: "memrnn-change-identity",
+                                   text: "change", onclick: () => askIdentity(bar, false)}));
+        }
+      },
+    };
+  }
+
+  // The name and student number, asked once and kept in this browser.
+  let form = null;
+  function askIdentity(near, thenDownload) {
+    if (!form) {
+      const name = el("input", {type: "text", id: "memrnn-student-name", autocomplete: "name",
+                                required: ""});
+      const number = el("input", {type: "text", id: "memrnn-student-number", required: ""});
+      const submit = el("button", {type: "submit", class: "memrnn-save-identity", text: "Save"});
+      const cancel = el("button", {type: "button", text: "Cancel"});
+      form = el("form", {class: "memrnn-identity-form", "aria-label": "Your name and student number"},
+        el("p", {text: "Your name and student number go into every notebook you download. " +
+                       "They are kept in this browser only."}),
+        el("label", {for: "memrnn-student-name", text: "Name "}), name,
+        el("label", {for: "memrnn-student-number", text: " Student number "}), number,
+        document.createTextNode(" "), submit, document.createTextNode(" "), cancel);
+      form.inputs = {name, number};
+      cancel.addEventListener("click", () => { form.hidden = true; });
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const id = {name: name.value.trim(), number: number.value.trim()};
+        if (!id.name || !id.number) return;
+        sessionIdentity = id;
+        try {
+          if (storage) storage.setItem(ID_KEY, JSON.stringify(id));
+        } catch (err) { /* kept for this visit only */ }
+        form.hidden = true;
+        if (pageBar) pageBar.refresh();
+        if (form.thenDownload) download(id, form.near);
+      });
+    }
+    const id = identity() || {};
+    form.inputs.name.value = id.name || "";
+    form.inputs.number.value = id.number || "";
+    form.thenDownload = thenDownload;
+    form.near = near;
+    near.after(form);
+    form.hidden = false;
+    form.inputs.name.focus();
+  }
+
+  function handIn(near) {
+    const id = identity();
+    if (!id) askIdentity(near, true);
+    else download(id, near);
+  }
+
+  function say(near, text) {
+    if (pageBar && near === pageBar.bar) pageBar.status.textContent = text;
+    else {
+      const status = near.querySelector(".memrnn-run-status");
+      if (status) status.textContent = text;
+    }
+  }
+
+  // The chapter's student edition, with this reader's code in it.
+  async function notebook(id) {
+    const link = studentLink();
+    const response = await fetch(new URL(link.getAttribute("href"), document.baseURI));
+    if (!response.ok) throw new Error(`the student edition could not be loaded (${response.status})`);
+    const nb = await response.json();
+    const stubs = cells.filter((c) => c.role === "solution" && c.stub);
+    const editedBook = new Map(cells.filter((c) => c.edited && c.edited.book !== undefined)
+      .map((c) => [c.source, c.edited.book]));
+    let s = 0;
+    for (const cell of nb.cells) {
+      if (cell.cell_type !== "code") continue;
+      const source = Array.isArray(cell.source) ? cell.source.join("") : cell.source;
+      const tags = (cell.metadata && cell.metadata.tags) || [];
+      if (tags.includes("stub")) {
+        const mine = stubs[s++];
+        if (mine && mine.edited && mine.edited.stub !== undefined) cell.source = mine.edited.stub;
+      } else if (editedBook.has(source)) {
+        cell.source = editedBook.get(source);
+      }
+    }
+    nb.metadata = nb.metadata || {};
+    nb.metadata.memrnn_student = {name: id.name, number: id.number, book: BOOK, page: PAGE,
+                                  downloaded: new Date().toISOString()};
+    const first = {cell_type: "markdown", metadata: {tags: ["student-id"]},
+                   source: `**Handed in by**\n\n- Name: ${id.name}\n- Student number: ${id.number}\n`};
+    if ((nb.nbformat_minor || 0) >= 5) first.id = "memrnn-student-id";
+    // The student edition starts with the empty form for JupyterLab (tools/student_edition.py):
+    // filled in here, in its place.
+    const form = nb.cells[0] && ((nb.cells[0].metadata || {}).tags || []).includes("student-id");
+    nb.cells.splice(0, form ? 1 : 0, first);
+    return nb;
+  }
+
+  async function download(id, near) {
+    try {
+      const nb = await notebook(id);
+      const blob = new Blob([JSON.stringify(nb, null, 1) + "\n"], {type: "application/x-ipynb+json"});
+      const url = URL.createObjectURL(blob);
+      const safe = id.number.replace(/[^A-Za-z0-9_-]+/g, "_");
+      const a = el("a", {href: url, download: `${DATA.chapter}-${safe}.ipynb`});
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      say(near, `Downloaded ${DATA.chapter}-${safe}.ipynb: hand in that file.`);
+    } catch (err) {
+      say(near, `Could not make your notebook: ${err.message || err}`);
+    }
+  }
+
   function build() {
+    restoreEdits();
+    pageBar = makePageBar();
     for (const cell of cells) {
       if (cell.role === "hidden" || cell.skip) continue;
       const anchor = document.querySelector(`.memrnn-cell-${cell.index}`);
@@ -553,6 +815,26 @@
       img.dataset.memrnnGlue = name;
       makeUI(cell, "figure", box, (bar) => box.append(bar), (area) => box.append(area));
     }
+    // Edits kept from an earlier visit: shown, editable and marked.
+    for (const cell of cells) {
+      if (!isEdited(cell)) continue;
+      const ui = (uisOf.get(cell.index) || []).find((u) => u.kind === "cell");
+      if (cell.edited.stub !== undefined && ui && ui.setStub) {
+        ui.setStub(true);
+        const details = ui.anchor.querySelector("details");
+        if (details) details.open = true;
+        ui.note("your code from your last visit, kept in this browser");
+      }
+      showVariant(cell);
+      // The book's own (highlighted) code block shows the kept edit as plain text.
+      for (const {pre, v} of cell.editors || []) {
+        if (cell.edited[v] !== undefined && pre.innerText.replace(/\n$/, "") !== cell.edited[v]) {
+          pre.textContent = cell.edited[v];
+        }
+      }
+      refreshEdited(cell);
+    }
+    if (pageBar) pageBar.refresh();
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", build);
