@@ -1,29 +1,31 @@
 """memrnn: a plain NumPy RNN learning (and failing to learn) the memory task.
 
-The package behind the book. Each module holds one idea:
+The package behind the book. Each module holds one idea (the API page of the
+book lists, for every object, the chapters that use it):
 
-=================  ==========================================  ==========
-module             what                                        chapter
-=================  ==========================================  ==========
-``data``           ``generate_samples``                        1
-``losses``         ``MSELoss``                                 2
-``gradcheck``      finite-difference gradient checks           3, 7
-``model``          what every model shares: weights, update    3, 4
-``rnn``            ``RNN``: the plain model the book shows     3, 4, 6
-``learner``        ``Learner``: the training loop              4
-``run``            one training run from its settings          4-7
-``information``    bits remembered, success-rate statistics    5
-``settings``       ``SweepSettings`` and the named profiles    5-7
-``results``        ``SweepResult``, the shipped references     5-7
-``sweep``          repeated runs over sequence lengths         5
-``vanishing``      vanishing-gradient diagnostics              6, 7
-``lstm``           ``LSTM``: the gated memory cell             7
-``optim``          SGD and Adam                                7
-``fast``           ``FastRNN``: the same RNN, faster           Making it fast
-``fast_lstm``      ``FastLSTM``: the same LSTM, faster         7, Making it fast
-``plots``          the figures, each taking an ``ax``          1-7
-``selfcheck``      checks of a student's own code              1-7
-=================  ==========================================  ==========
+=================  ==========================================
+module             what
+=================  ==========================================
+``data``           ``generate_samples``
+``losses``         ``MSELoss``
+``gradcheck``      finite-difference gradient checks
+``model``          what every model shares: weights, update
+``rnn``            ``RNN``: the plain model the book shows
+``learner``        ``Learner``: the training loop
+``optim``          SGD and Adam, and the registry of both
+``settings``       ``Training``, ``SweepSettings``, the profiles
+``run``            one training run from its settings
+``information``    bits remembered, success-rate statistics
+``results``        ``SweepResult``, the shipped references
+``sweep``          repeated runs over sequence lengths
+``vanishing``      vanishing-gradient diagnostics
+``lstm``           ``LSTM``: the gated memory cell
+``fast``           ``FastRNN``: the same RNN, faster
+``fast_lstm``      ``FastLSTM``: the same LSTM, faster
+``plots``          the figures, one module per part of the book
+``selfcheck``      checks of a student's own code
+``grade``          grading handed-in notebooks
+=================  ==========================================
 """
 
 from importlib import metadata as _metadata

@@ -79,3 +79,51 @@ def real_array(value, name: str, ndim: int | None = None) -> np.ndarray:
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(f"{name} contains {bad} NaN or infinite value(s)")
     return arr
+
+
+def real_number(value, name: str) -> float:
+    """Return ``value`` as a ``float`` if it is a finite real number, else raise."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r} "
+                        f"of type {type(value).__name__}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return value
+
+
+def unit_interval(value, name: str) -> float:
+    """Return ``value`` as a ``float`` if it is a number in [0, 1), else raise."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number in [0, 1), got {value!r}")
+    value = float(value)
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+    return value
+
+
+def one_of(value, allowed, name: str):
+    """Return ``value`` if it is one of ``allowed``, else raise a ValueError naming them."""
+    if isinstance(value, str) and value in allowed:
+        return value
+    raise ValueError(f"{name} must be one of {tuple(allowed)}, got {value!r}")
+
+
+def nonnegative_int(value, name: str) -> int:
+    """Return ``value`` as an ``int`` if it is an integer >= 0 (not a bool), else raise."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a non-negative integer, got {value!r} "
+                        f"of type {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def int_sequence(values, name: str, empty_ok: bool = False) -> tuple:
+    """Return ``values`` as a sorted tuple of positive ints, else raise."""
+    if isinstance(values, (str, bytes, numbers.Number)) or not hasattr(values, "__iter__"):
+        raise TypeError(f"{name} must be a sequence of positive integers, got {values!r}")
+    out = tuple(sorted(positive_int(v, f"each of {name}") for v in values))
+    if not out and not empty_ok:
+        raise ValueError(f"{name} is empty: give at least one")
+    return out

@@ -1,4 +1,4 @@
-"""Command line: ``python -m memrnn train ...`` (chapter 4) and ``sweep ...`` (chapters 5 to 7).
+"""Command line: ``python -m memrnn train ...`` and ``sweep ...``.
 
 Bad arguments end with one line on stderr and exit status 2; a diverged run
 ends with exit status 1 and a JSON summary that says so.
@@ -7,17 +7,17 @@ ends with exit status 1 and a JSON summary that says so.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
-
-import numpy as np
 
 from . import __version__, _io
 from . import sweep as sweep_mod
 from .data import TRIVIAL_MSE
+from .optim import OPTIMIZERS
 from .results import finished_runs
 from .run import train_one
-from .settings import IMPLEMENTATIONS, MODELS, OPTIMIZERS, PROFILES, RESULTS_NAME, SweepSettings
+from .settings import IMPLEMENTATIONS, MODELS, PROFILES, RESULTS_NAME, SweepSettings
 
 
 class _Parser(argparse.ArgumentParser):
@@ -27,48 +27,23 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def _int_at_least(minimum: int, what: str):
-    """An argparse type: an integer >= ``minimum``, with a one-line error."""
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(f"expected a {what} integer, got {text!r}")
-        return value
-    return parse
-
-
-_positive_int = _int_at_least(1, "positive")
-_nonnegative_int = _int_at_least(0, "non-negative")
-
-
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not np.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a finite positive number, got {text!r}")
-    return value
-
-
-_TRAINING_OPTIONS = {   # option -> (SweepSettings field, argparse type, help)
-    "--steps": ("steps", _positive_int, "training updates per run"),
-    "--hidden": ("hidden", _positive_int, "hidden units H"),
-    "--batch": ("batch", _positive_int, "sequences per batch"),
-    "--lr": ("lr", _positive_float, "learning rate"),
-    "--seed": ("seed", _nonnegative_int, "base seed; run (T, r) is seeded by (seed, T, r)"),
-    "--eval-batches": ("eval_batches", _positive_int, "fresh held-out batches for the evaluation"),
-    "--log-steps": ("log_steps", _positive_int, "log the training loss every N updates"),
-    "--clip": ("clip", _positive_float, "clip the gradient norm at this value (chapter 6)"),
+# Options are only parsed here (text to int or float); the settings check the values, once,
+# and main() turns their ValueError into one line and exit status 2.
+_TRAINING_OPTIONS = {   # option -> (Training field, argparse type, help)
+    "--steps": ("steps", int, "training updates per run"),
+    "--hidden": ("hidden", int, "hidden units H"),
+    "--batch": ("batch", int, "sequences per batch"),
+    "--lr": ("lr", float, "learning rate"),
+    "--seed": ("seed", int, "base seed; run (T, r) is seeded by (seed, T, r)"),
+    "--eval-batches": ("eval_batches", int, "fresh held-out batches for the evaluation"),
+    "--log-steps": ("log_steps", int, "log the training loss every N updates"),
+    "--clip": ("clip", float, "clip the gradient norm at this value (chapter 6)"),
     "--forget-bias": ("forget_bias", float, "initial forget-gate bias of the LSTM (chapter 7)"),
 }
 _CHOICES = {            # option -> (field, choices, help)
     "--dtype": ("dtype", ("float64", "float32"), "floating-point precision"),
     "--model": ("model", MODELS, "the vanilla RNN or the LSTM (chapter 7)"),
-    "--optimizer": ("optimizer", OPTIMIZERS, "plain SGD or Adam (chapter 7)"),
+    "--optimizer": ("optimizer", tuple(OPTIMIZERS), "plain SGD or Adam (chapter 7)"),
     "--implementation": ("implementation", IMPLEMENTATIONS,
                          "FastRNN or the plain RNN the book shows (same numbers to rounding)"),
 }
@@ -86,12 +61,12 @@ def _add_training_options(parser, defaults: SweepSettings, *, override: bool):
         parser.add_argument(option, choices=choices, dest=field,
                             default=None if override else getattr(defaults, field),
                             help=f"{text} (reference: {getattr(defaults, field)})")
-    parser.add_argument("--checkpoints", type=_positive_int, nargs="+", metavar="K",
+    parser.add_argument("--checkpoints", type=int, nargs="+", metavar="K",
                         default=None, help="also evaluate each run after K updates, for each K "
                                            "below --steps (chapter 7; reference: none)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m memrnn",
                      description="Train a NumPy RNN on the memory task: output the first "
                                  "element of a sequence after reading all of it.")
@@ -106,9 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "evaluate it on fresh held-out batches, and write loss.png, scatter.png "
                     "and summary.json to --out. With the same settings, run (T, r) is "
                     "exactly run (T, r) of a sweep.")
-    train.add_argument("--seq-length", type=_positive_int, default=10, metavar="T",
+    train.add_argument("--seq-length", type=int, default=10, metavar="T",
                        help="sequence length T (default: 10)")
-    train.add_argument("--repeat", type=_nonnegative_int, default=0, metavar="R",
+    train.add_argument("--repeat", type=int, default=0, metavar="R",
                        help="repetition r: which of a sweep's runs at this length (default: 0)")
     _add_training_options(train, ref, override=False)
     train.add_argument("--out", type=Path, default=Path("memrnn-output"),
@@ -124,20 +99,60 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--profile", choices=sorted(PROFILES), default="reference",
                        help="named settings to start from (default: reference, the book's "
                             "full protocol)")
-    sweep.add_argument("--lengths", type=_positive_int, nargs="+", metavar="T",
+    sweep.add_argument("--lengths", type=int, nargs="+", metavar="T",
                        help=f"sequence lengths (reference: {' '.join(map(str, ref.lengths))})")
-    sweep.add_argument("--repeats", type=_positive_int,
+    sweep.add_argument("--repeats", type=int,
                        help=f"runs per length (reference: {ref.repeats})")
     _add_training_options(sweep, ref, override=True)
-    sweep.add_argument("--threshold-bits", type=_positive_float, dest="threshold_bits",
+    sweep.add_argument("--threshold-bits", type=float, dest="threshold_bits",
                        help=f"a run succeeds with at least this many bits remembered "
                             f"(reference: {ref.threshold_bits:g}, i.e. MSE <= 1/12)")
-    sweep.add_argument("--jobs", type=_positive_int, default=None,
+    sweep.add_argument("--jobs", type=int, default=None,
                        help="worker processes (default: one per core)")
     sweep.add_argument("--out", type=Path, default=Path("memrnn-sweep"),
                        help="output folder (default: ./memrnn-sweep)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_grade_command(sub)
     return parser
+
+
+def _add_grade_command(sub):
+    """``grade``: the instructor's command (``memrnn.grade``)."""
+    from .grade import DEFAULT_MEMORY, DEFAULT_TIMEOUT
+
+    grade = sub.add_parser(
+        "grade", help="grade handed-in student notebooks: grades.csv, feedback, class summary",
+        description="Run every .ipynb in SUBMISSIONS_DIR in its own limited process (no "
+                    "network where the system allows it), judge its exercise with memrnn's "
+                    "self-checks in this process, and write grades.csv, feedback/, logs/ and "
+                    "summary.md to OUT_DIR. A rerun with the same OUT_DIR regrades only new or "
+                    "changed files. Not a sandbox against a determined attacker: see the "
+                    "book's appendix 'Using this book in a course'.")
+    grade.add_argument("submissions", type=Path, metavar="SUBMISSIONS_DIR",
+                       help="folder of handed-in notebooks (only read)")
+    grade.add_argument("-o", "--out", type=Path, required=True, metavar="OUT_DIR",
+                       help="output folder")
+    # memrnn.grade checks the values; main() turns its ValueError into exit status 2.
+    grade.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S",
+                       help=f"seconds per notebook (default: {DEFAULT_TIMEOUT:g})")
+    grade.add_argument("--memory", default=f"{DEFAULT_MEMORY // 2**30}G", metavar="SIZE",
+                       help=f"memory per notebook, e.g. 1G or 512M (default: "
+                            f"{DEFAULT_MEMORY // 2**30}G)")
+    grade.add_argument("--jobs", type=int, default=None,
+                       help="notebooks graded side by side (default: one per core)")
+    grade.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run_grade(args) -> int:
+    from .grade import grade, parse_size
+
+    rows = grade(args.submissions, args.out, timeout=args.timeout, memory=parse_size(args.memory),
+                 jobs=args.jobs, progress=not args.quiet)
+    statuses = ", ".join(f"{sum(r.status == s for r in rows)} {s}"
+                         for s in dict.fromkeys(r.status for r in rows))
+    print(f"graded {len(rows)} notebooks ({statuses}); wrote {args.out / 'grades.csv'}, "
+          f"{args.out / 'summary.md'} and {args.out / 'feedback'}")
+    return 0
 
 
 def _settings_of(args, base: SweepSettings) -> SweepSettings:
@@ -150,7 +165,7 @@ def _settings_of(args, base: SweepSettings) -> SweepSettings:
     return base.replace(**changes)
 
 
-def run_train(args) -> int:
+def _run_train(args) -> int:
     import matplotlib
     matplotlib.use("Agg")          # files only: never open a window
     import matplotlib.pyplot as plt
@@ -159,7 +174,7 @@ def run_train(args) -> int:
     training = settings.training()
     T, repeat = args.seq_length, args.repeat
     summary = {"memrnn_version": __version__,
-               "settings": {"seq_length": T, "repeat": repeat, **training},
+               "settings": {"seq_length": T, "repeat": repeat, **dataclasses.asdict(training)},
                "trivial_mse": TRIVIAL_MSE}
     out = args.out
     out.mkdir(parents=True, exist_ok=True)   # fail before training, not after
@@ -193,7 +208,7 @@ def run_train(args) -> int:
     return 0
 
 
-def run_sweep_command(args) -> int:
+def _run_sweep(args) -> int:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -204,7 +219,7 @@ def run_sweep_command(args) -> int:
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     total = len(settings.lengths) * settings.repeats
-    jobs = args.jobs or sweep_mod.default_jobs()
+    jobs = sweep_mod.default_jobs() if args.jobs is None else args.jobs
     done = finished_runs(out, settings)      # refuses a mismatched file up front
     print(f"sweep: {total} runs ({len(settings.lengths)} lengths x {settings.repeats} repeats), "
           f"{settings.describe()}; {done} already in {out / RESULTS_NAME}; "
@@ -249,13 +264,15 @@ def _curve_lengths(rows):
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
+    parser = _build_parser()
     args = parser.parse_args(argv)
     try:
         if args.command == "train":
-            return run_train(args)
+            return _run_train(args)
         if args.command == "sweep":
-            return run_sweep_command(args)
+            return _run_sweep(args)
+        if args.command == "grade":
+            return run_grade(args)
     except (ValueError, TypeError, OSError) as exc:
         print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
         return 2

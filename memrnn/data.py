@@ -1,4 +1,4 @@
-"""The memory task's data: chapter 1 of the book.
+"""The memory task's data.
 
 Each sample is a sequence of ``T`` numbers drawn independently and uniformly
 from [-1, 1]. The target is the *first* number of the sequence, which the
@@ -23,7 +23,7 @@ TRIVIAL_MSE = 1.0 / 3.0
 
 def generate_samples(batch_size, seq_length, seed=None, dtype=np.float64
                      ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield batches of the memory task for ever (chapter 1).
+    """Yield batches of the memory task for ever.
 
     Parameters
     ----------

@@ -48,7 +48,7 @@ __all__ = ["FastLSTM"]
 
 
 class FastLSTM(LSTM):
-    """``LSTM`` with a faster forward and backward pass (chapter 7).
+    """``LSTM`` with a faster forward and backward pass.
 
     The same parameters, initialisation, seeds and attributes as ``LSTM``;
     only how ``forward`` and ``backward`` compute differs (see the module's

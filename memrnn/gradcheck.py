@@ -1,10 +1,9 @@
-"""Gradient checking by two-sided finite differences: chapters 3 and 7 of the book.
+"""Gradient checking by two-sided finite differences.
 
 A backward pass is easy to get almost right. These functions compare it with
 the definition of the derivative, one coordinate at a time. They return
 numbers; printing and thresholds are left to the caller. ``check_model``
-checks any of memrnn's models (the RNN of chapter 3, the LSTM of chapter 7);
-``check_rnn`` is its RNN-shaped front door.
+checks any of memrnn's models, an RNN by default.
 """
 
 from __future__ import annotations
@@ -13,18 +12,17 @@ import numpy as np
 
 from . import _checks
 from .losses import MSELoss
-from .lstm import LSTM
 from .rnn import PARAM_NAMES as RNN_PARAM_NAMES
 from .rnn import RNN
 
-__all__ = ["numerical_gradient", "relative_error", "check_loss", "check_model", "check_rnn",
-           "randomize_weights", "eps_sweep"]
+__all__ = ["numerical_gradient", "relative_error", "check_loss", "check_model", "randomize_weights",
+           "eps_sweep"]
 
 _SCHEMES = ("central", "forward")
 
 
 def numerical_gradient(f, x, eps=1e-6, scheme="central") -> np.ndarray:
-    r"""Estimate the gradient of a scalar function by central differences (chapter 3).
+    r"""Estimate the gradient of a scalar function by central differences.
 
     For each coordinate :math:`i`,
     :math:`\partial f/\partial x_i \approx (f(x + \epsilon e_i) - f(x - \epsilon e_i)) / 2\epsilon`,
@@ -77,7 +75,7 @@ def numerical_gradient(f, x, eps=1e-6, scheme="central") -> np.ndarray:
 
 
 def relative_error(analytic, numeric) -> float:
-    r"""Norm-wise relative error :math:`\|a - n\| / (\|a\| + \|n\|)` (chapter 3).
+    r"""Norm-wise relative error :math:`\|a - n\| / (\|a\| + \|n\|)`.
 
     Why this formula: it does not care which argument is "right" (it is
     symmetric), it does not depend on the gradient's scale, and it stays in
@@ -95,7 +93,7 @@ def relative_error(analytic, numeric) -> float:
 
 
 def check_loss(batch_size=16, output_size=1, seed=0, eps=1e-6) -> float:
-    """Relative error of ``MSELoss.backward`` against finite differences (chapter 3).
+    """Relative error of ``MSELoss.backward`` against finite differences.
 
     Draws random predictions and targets from ``seed`` and returns a float;
     a correct loss gives about 1e-10 or less.
@@ -113,7 +111,7 @@ def check_loss(batch_size=16, output_size=1, seed=0, eps=1e-6) -> float:
 
 #: Recurrent weight matrices (rows indexed by the hidden units), which
 #: ``randomize_weights`` scales by 1/sqrt(H) rather than by ``scale``.
-RECURRENT_NAMES = ("R", "U")
+_RECURRENT_NAMES = ("R", "U")
 
 
 def _param_names(model) -> tuple:
@@ -122,7 +120,7 @@ def _param_names(model) -> tuple:
 
 
 def randomize_weights(model, seed=0, scale=0.5) -> None:
-    """Give every parameter of ``model`` random, non-special values (chapters 3 and 7).
+    """Give every parameter of ``model`` random, non-special values.
 
     At initialisation R is the identity and the biases are zero, so a backward
     pass that transposes R or drops a bias term can still look right.
@@ -143,15 +141,15 @@ def randomize_weights(model, seed=0, scale=0.5) -> None:
     names = _param_names(model)
     weights = {name: scale * rng.normal(size=getattr(model, name).shape) for name in names}
     recurrent_scale = 0.9 / np.sqrt(model.hidden_size)
-    for name in RECURRENT_NAMES:
+    for name in _RECURRENT_NAMES:
         if name in weights:
             weights[name] = rng.normal(size=weights[name].shape) * recurrent_scale
     model.set_weights(weights)
 
 
-def check_model(model=None, seq_length=4, batch_size=3, seed=0, eps=1e-6,
+def check_model(model=None, seq_length=4, batch_size=3, hidden_size=5, seed=0, eps=1e-6,
                 include_hidden=True) -> dict:
-    """Check every gradient of a model's backward pass through time (chapters 3 and 7).
+    """Check every gradient of a model's backward pass through time.
 
     The scalar function is the MSE between the model's output and random
     targets. Each parameter is perturbed in turn and the loss recomputed by
@@ -163,29 +161,30 @@ def check_model(model=None, seq_length=4, batch_size=3, seed=0, eps=1e-6,
     model : RNN, LSTM or a model like them, optional
         A float64 model with ``PARAM_NAMES``, ``forward(x, state_offset=...)``
         and ``backward``, checked with its weights as they are. By default an
-        LSTM(1, 5, 1) with ``randomize_weights`` applied.
+        ``RNN(1, hidden_size, 1)`` with ``randomize_weights`` applied.
     seq_length, batch_size : int
         T and B of the random inputs, drawn uniformly from [-1, 1].
+    hidden_size : int
+        H of the default RNN; unused when ``model`` is given.
     seed : int or Generator
         Draws the inputs, targets and, with no ``model``, the weights.
     eps : float
         Finite-difference step.
     include_hidden : bool
-        Also check ``hidden_grads`` (dL/dh_t for every t) by perturbing the
-        hidden states through ``forward(state_offset=...)`` and, for a model
-        with ``cell_grads`` (the LSTM), the cell states through
-        ``forward(cell_offset=...)``.
+        Also check the gradients with respect to the states, each of
+        ``model.STATE_GRADS`` (dL/da_t of every model, dL/dc_t of the LSTM), by
+        shifting the states through the forward pass's offsets.
 
     Returns
     -------
     dict
         ``"d_" + name`` for every name in ``model.PARAM_NAMES`` and, with
-        ``include_hidden``, ``"d_a"`` (hidden states) and, for an LSTM,
-        ``"d_c"`` (cell states): relative errors as floats.
+        ``include_hidden``, one key per state (``"d_a"``, and ``"d_c"`` for the
+        LSTM): relative errors as floats.
     """
     rng = _checks.rng_from(seed)
     if model is None:
-        model = LSTM(1, 5, 1, seed=rng)
+        model = RNN(1, _checks.positive_int(hidden_size, "hidden_size"), 1, seed=rng)
         randomize_weights(model, seed=rng)
     if model.dtype != np.float64:
         raise TypeError(f"gradient checks need a float64 model, got {model.dtype}")
@@ -201,9 +200,8 @@ def check_model(model=None, seq_length=4, batch_size=3, seed=0, eps=1e-6,
     loss.forward(model.forward(x), y)
     grads = {k: v.copy() for k, v in model.backward(loss.backward()).items()}
     # Copies: a fast model overwrites these buffers in the forward passes below.
-    states = {"d_a": ("state_offset", model.hidden_grads.copy())}
-    if getattr(model, "cell_grads", None) is not None:
-        states["d_c"] = ("cell_offset", model.cell_grads.copy())
+    states = {key: (keyword, getattr(model, attribute).copy())
+              for key, keyword, attribute in getattr(model, "STATE_GRADS", RNN.STATE_GRADS)}
 
     errors = {}
     for name in _param_names(model):
@@ -217,43 +215,8 @@ def check_model(model=None, seq_length=4, batch_size=3, seed=0, eps=1e-6,
     return errors
 
 
-def check_rnn(seq_length=4, batch_size=3, hidden_size=5, input_size=1, output_size=1,
-              seed=0, eps=1e-6, model=None, include_hidden=True) -> dict:
-    """Check every gradient of the RNN's backward pass through time (chapter 3).
-
-    ``check_model`` for the RNN: with no ``model``, a fresh float64 RNN of the
-    given sizes with ``randomize_weights`` applied.
-
-    Parameters
-    ----------
-    seq_length, batch_size, hidden_size, input_size, output_size : int
-        Size of the problem (T, B, H, in, out).
-    seed : int or Generator
-        Draws the inputs, targets and, with no ``model``, the random weights.
-    eps : float
-        Finite-difference step.
-    model : RNN, optional
-        A float64 model to check as it is.
-    include_hidden : bool
-        Also check ``hidden_grads`` (dL/da_t for every t) by perturbing the
-        hidden states through ``RNN.forward(state_offset=...)``.
-
-    Returns
-    -------
-    dict
-        ``{"d_W": err, "d_R": err, "d_bs": err, "d_V": err, "d_by": err}``
-        and, with ``include_hidden``, ``"d_a"``: relative errors as floats.
-    """
-    rng = _checks.rng_from(seed)
-    if model is None:
-        model = RNN(input_size, hidden_size, output_size, seed=rng)
-        randomize_weights(model, seed=rng)
-    return check_model(model, seq_length, batch_size, seed=rng, eps=eps,
-                       include_hidden=include_hidden)
-
-
 def eps_sweep(eps_values, seq_length=4, batch_size=3, hidden_size=5, seed=0) -> dict:
-    """Relative error of finite differences against the exact gradient, per step size (chapter 3).
+    """Relative error of finite differences against the exact gradient, per step size.
 
     The function is the RNN's loss as a function of all of ``W``, ``R`` and
     ``V`` at random weights (``randomize_weights``); the reference is the

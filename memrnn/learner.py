@@ -1,4 +1,4 @@
-"""The training loop: chapter 4 of the book.
+"""The training loop.
 
 A ``Learner`` ties a model, a loss and a data stream together. Each update
 draws a fresh batch, runs forward, backward and one SGD step, and every
@@ -14,6 +14,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from . import _checks
+from .optim import SGD
 
 __all__ = ["Learner", "TrainingDiverged"]
 
@@ -36,7 +37,7 @@ def _progress_bar():
 
 
 class TrainingDiverged(ArithmeticError):
-    """Training produced a NaN or infinite loss, prediction or gradient (chapter 4).
+    """Training produced a NaN or infinite loss, prediction or gradient.
 
     Attributes
     ----------
@@ -56,17 +57,21 @@ class TrainingDiverged(ArithmeticError):
 
 
 class Learner:
-    """Train a model on a data stream with plain SGD (chapter 4).
+    """Train a model on a data stream, with plain SGD unless told otherwise.
 
     Parameters
     ----------
     model : RNN
-        Anything with ``forward(x)``, ``backward(d_loss)`` and ``update(lr)``.
+        Anything with ``forward(x)``, ``backward(d_loss)`` and the parameters
+        an optimizer updates (``parameters()`` and ``take_grads()``).
     loss_obj : MSELoss
         Anything with ``forward(y_hat, y) -> float`` and ``backward()``.
     data_generator : iterator of (x, y)
         For example ``generate_samples(1024, 10, seed=0)``. Every update and
         every prediction draws a fresh batch from it.
+    optimizer : object with ``step(model, lr)``, optional
+        ``memrnn.optim.SGD()`` by default; ``memrnn.optim.Adam()`` for Adam.
+        Its state (Adam's running means) lives as long as the learner.
 
     Attributes
     ----------
@@ -78,17 +83,19 @@ class Learner:
         Updates done so far.
     grad_norms : list of float
         The total gradient norm (all parameters, before any clipping) of
-        every update, in order (chapter 6).
+        every update, in order.
+    clip, callback :
+        The options of the current ``train`` call.
     clipped : int
-        How many updates were clipped (``train(clip=...)``).
+        How many updates were clipped.
     last_loss : float or None
         The batch loss of the latest update.
     y_hats, y_trues : ndarray or None
         The last ``make_predictions`` output.
     """
 
-    def __init__(self, model, loss_obj, data_generator):
-        for obj, name, methods in ((model, "model", ("forward", "backward", "update")),
+    def __init__(self, model, loss_obj, data_generator, optimizer=None):
+        for obj, name, methods in ((model, "model", ("forward", "backward")),
                                    (loss_obj, "loss_obj", ("forward", "backward"))):
             missing = [m for m in methods if not callable(getattr(obj, m, None))]
             if missing:
@@ -96,27 +103,30 @@ class Learner:
         if not hasattr(data_generator, "__next__"):
             raise TypeError(f"data_generator must be an iterator of (x, y) batches such as "
                             f"generate_samples(...), got {type(data_generator).__name__}")
+        if optimizer is not None and not callable(getattr(optimizer, "step", None)):
+            raise TypeError(f"optimizer must be None or an object with step(model, lr), such as "
+                            f"memrnn.optim.Adam(), got {type(optimizer).__name__}")
         self.model = model
         self.loss_obj = loss_obj
         self.data_generator = data_generator
+        self.optimizer = SGD() if optimizer is None else optimizer
         self.loss_values: dict[int, float] = {}
         self.grad_norms: list[float] = []
         self.last_loss = None
+        self.clip = self.callback = None
         self.clipped = 0
         self.step = 0
         self.y_hats = None
         self.y_trues = None
-        self._optimizer = None
-        self._update = model.update
 
     def train(self, iter_steps, lr, log_steps=50, *, progress=True, blas_threads=1, clip=None,
-              callback=None, optimizer=None):
+              callback=None):
         """Run exactly ``iter_steps`` updates.
 
         Parameters
         ----------
         iter_steps : int
-            Number of updates (forward, backward, update) to perform.
+            Number of updates (``train_step``) to perform.
         lr : float
             Learning rate.
         log_steps : int
@@ -127,26 +137,21 @@ class Learner:
         blas_threads : int or None
             Threads the BLAS library may use while training. The matrix
             products of a small RNN are too small to share between cores: at
-            hidden size 10 a second thread makes each step slower. ``None``
-            leaves the setting alone.
+            hidden size 10 a second thread did not make a step measurably
+            faster. ``None`` leaves the setting alone.
         clip : float or None
-            Gradient-norm clipping (chapter 6): when the total norm
-            :math:`\\|g\\|` of all gradients exceeds ``clip``, every gradient is
-            scaled by ``clip / \\|g\\|`` before the update, which keeps its
-            direction and caps its length. ``None`` (default) never clips.
+            Gradient-norm clipping: when the total norm :math:`\\|g\\|` of all
+            gradients exceeds ``clip``, every gradient is scaled by
+            ``clip / \\|g\\|`` before the update, which keeps its direction and
+            caps its length. ``None`` (default) never clips.
         callback : callable or None
             Called as ``callback(learner)`` at every update, after the
             backward pass and before the weights change. Everything it can see
             then belongs to one state of the model, the one after
             ``learner.step`` updates: its weights, its forward and backward
             pass (``A``, ``hidden_grads``, ``grads`` before any clipping),
-            ``learner.last_loss`` and ``learner.grad_norms[-1]``. Chapter 6's
+            ``learner.last_loss`` and ``learner.grad_norms[-1]``.
             ``vanishing.Monitor`` is such a callback.
-        optimizer : None, "sgd", "adam" or an optimizer object
-            ``None`` or ``"sgd"``: plain SGD through ``model.update(lr)``.
-            ``"adam"``: Adam (chapter 7), with its state kept by the learner
-            from call to call. An object with ``step(model, lr)``, such as
-            ``memrnn.optim.Adam(...)``, is used as it is.
 
         Returns
         -------
@@ -162,19 +167,20 @@ class Learner:
         iter_steps = _checks.positive_int(iter_steps, "iter_steps")
         lr = _checks.positive_float(lr, "lr")
         log_steps = _checks.positive_int(log_steps, "log_steps")
-        if clip is not None:
-            clip = _checks.positive_float(clip, "clip")
+        self.clip = None if clip is None else _checks.positive_float(clip, "clip")
         if callback is not None and not callable(callback):
             raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
-        self._update = self._updater(optimizer)
+        self.callback = callback
         limit = (contextlib.nullcontext() if blas_threads is None else
                  threadpool_limits(_checks.positive_int(blas_threads, "blas_threads"), "blas"))
-        # The bar is advanced by hand, once per update: iterating over it as
-        # well as calling update() would count every step twice.
-        with limit, _progress_bar()(total=iter_steps, disable=not progress, desc="training",
-                         unit="update", leave=True, dynamic_ncols=True) as bar:
+        # Overflow is caught by _finite and _guard and reported as divergence, so
+        # NumPy's own warnings would only be noise. The bar is advanced by hand,
+        # once per update: iterating over it as well would count every step twice.
+        with limit, np.errstate(over="ignore", invalid="ignore"), _progress_bar()(
+                total=iter_steps, disable=not progress, desc="training", unit="update",
+                leave=True, dynamic_ncols=True) as bar:
             for i in range(iter_steps):
-                loss = self._sgd_step(lr, clip, callback)
+                loss = self.train_step(lr)
                 if self.step % log_steps == 0 or i == iter_steps - 1:
                     self.loss_values[self.step] = loss
                     bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
@@ -182,64 +188,33 @@ class Learner:
                 bar.update(1)
         return self.loss_values
 
-    def _updater(self, optimizer):
-        """The function ``_sgd_step`` applies each update with: ``update(lr)``."""
-        if optimizer is None or optimizer == "sgd":
-            return self.model.update
-        if isinstance(optimizer, str):
-            if optimizer != "adam":
-                raise ValueError(f"optimizer must be None, 'sgd', 'adam' or an object with "
-                                 f"step(model, lr), got {optimizer!r}")
-            from .optim import Adam
-
-            if not isinstance(self._optimizer, Adam):
-                self._optimizer = Adam()
-            optimizer = self._optimizer
-        if not callable(getattr(optimizer, "step", None)):
-            raise TypeError(f"optimizer must be None, 'sgd', 'adam' or an object with "
-                            f"step(model, lr), got {type(optimizer).__name__}")
-        model = self.model
-        return lambda lr: optimizer.step(model, lr)
-
-    def _sgd_step(self, lr: float, clip=None, callback=None) -> float:
-        """One update of plain SGD on a fresh batch; return that batch's loss (chapter 4).
-
-        Draw ``(x, y)`` from ``self.data_generator`` (x: (T, B, 1), y: (B, 1)),
-        predict ``y_hat = self.model.forward(x)`` (B, 1), measure
-        ``self.loss_obj.forward(y_hat, y)``, backpropagate
-        ``self.model.backward(self.loss_obj.backward())`` and apply
-        ``self.model.update(lr)``. A non-finite prediction, loss or gradient
-        raises ``TrainingDiverged`` before the update. ``clip`` and ``callback``
-        are ``train``'s options and may be ignored in a first version, and so
-        may ``self._update``, which is ``model.update`` unless ``train`` was
-        given another optimizer.
-        """
+    def train_step(self, lr: float) -> float:
+        """One update on a fresh batch; returns that batch's loss."""
         x, y = next(self.data_generator)
-        model = self.model
-        # Overflow is detected below and reported as divergence, so NumPy's
-        # own warnings would only be noise.
-        with np.errstate(over="ignore", invalid="ignore"):
-            y_hat = model.forward(x)
-            if not np.all(np.isfinite(y_hat)):
-                raise TrainingDiverged(self.step, lr, "the prediction")
-            loss = self.loss_obj.forward(y_hat, y)
-            if not np.isfinite(loss):
-                raise TrainingDiverged(self.step, lr, "the loss")
-            grads = model.backward(self.loss_obj.backward())
-            norm = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads.values())))
-            if not np.isfinite(norm):
-                raise TrainingDiverged(self.step, lr, "the gradient")
-            self.grad_norms.append(norm)
-            self.last_loss = loss
-            if callback is not None:
-                callback(self)
-            if clip is not None and norm > clip:
-                # In place: update() applies the model's own gradient arrays.
-                for g in grads.values():
-                    g *= clip / norm
-                self.clipped += 1
-            self._update(lr)              # model.update(lr): plain SGD, unless train says otherwise
+        y_hat = self._finite(self.model.forward(x), "the prediction", lr)
+        loss = self._finite(self.loss_obj.forward(y_hat, y), "the loss", lr)
+        self.model.backward(self.loss_obj.backward())
+        self._guard(lr, loss)
+        self.optimizer.step(self.model, lr)
         return loss
+
+    def _finite(self, value, what: str, lr: float):
+        """``value``, if every entry is finite; else stop training before the update."""
+        if not np.all(np.isfinite(value)):
+            raise TrainingDiverged(self.step, lr, what)
+        return value
+
+    def _guard(self, lr: float, loss: float) -> None:
+        """Between backward and update: check the gradient, call back, clip."""
+        norm = self._finite(self.model.grad_norm(), "the gradient", lr)
+        self.grad_norms.append(norm)
+        self.last_loss = loss
+        if self.callback is not None:
+            self.callback(self)                 # sees the gradients before any clipping
+        if self.clip is not None and norm > self.clip:
+            for g in self.model.grads.values():
+                g *= self.clip / norm           # in place: the optimizer takes these arrays
+            self.clipped += 1
 
     def make_predictions(self, n_batches=1, data_generator=None):
         """Predict on ``n_batches`` fresh batches and store the result.

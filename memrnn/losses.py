@@ -1,4 +1,4 @@
-"""The mean squared error and its gradient: chapter 2 of the book."""
+"""The mean squared error and its gradient."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ __all__ = ["MSELoss"]
 
 
 class MSELoss:
-    r"""Mean squared error over every element of a batch (chapter 2).
+    r"""Mean squared error over every element of a batch.
 
     For predictions :math:`\hat y` and targets :math:`y` with :math:`N`
     elements in all, :math:`L = \frac1N \sum_i (\hat y_i - y_i)^2` and

@@ -1,4 +1,4 @@
-"""A long short-term memory network with a forget gate (chapter 7).
+"""A long short-term memory network with a forget gate.
 
 The LSTM of Hochreiter & Schmidhuber (1997) with the forget gate of Gers,
 Schmidhuber & Cummins (2000). Besides the hidden state ``h_t`` it carries a
@@ -27,20 +27,19 @@ called ``A`` as in ``memrnn.RNN``, so the chapter-6 diagnostics read both.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
+from . import _checks
 from .model import Model, lecun_uniform, uniform_source
 
-__all__ = ["LSTM", "PARAM_NAMES", "sigmoid"]
+__all__ = ["LSTM", "PARAM_NAMES", "sigmoid", "cell_backward"]
 
 #: Parameter names, in the order ``set_weights`` accepts them as a sequence.
 PARAM_NAMES = ("W", "U", "b", "V", "by")
 
 
 def sigmoid(z):
-    """The logistic function ``1 / (1 + exp(-z))`` (chapter 7).
+    """The logistic function ``1 / (1 + exp(-z))``.
 
     For z below about -709 (float64) ``exp(-z)`` overflows to inf and the
     result is the correct limit 0, so the overflow warning is silenced.
@@ -49,24 +48,56 @@ def sigmoid(z):
         return 1.0 / (1.0 + np.exp(-z))
 
 
-def split_gates(a):
-    """Views of the four blocks i, f, g, o of an array whose last axis is 4H (chapter 7)."""
+def _split_gates(a):
+    """Views of the four blocks i, f, g, o of an array whose last axis is 4H."""
     return np.split(a, 4, axis=-1)
 
 
-def _real_number(value, name: str) -> float:
-    """Return ``value`` as a float if it is a finite real number, else raise."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r} "
-                        f"of type {type(value).__name__}")
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return value
+def cell_backward(d_h, d_c_next, c_prev, c, gates, d_c_out=None):
+    """One step back through the LSTM cell: from dL/dh_t and the cell path to dL/dz_t.
+
+    The body of the loop of ``LSTM.backward``, as a function of what step t
+    needs: the gradient that reaches it and what its forward pass kept.
+
+    Parameters
+    ----------
+    d_h : ndarray, shape (B, H)
+        dL/dh_t: from the read-out at t = T, from z_{t+1} through U before.
+    d_c_next : ndarray, shape (B, H)
+        What reaches c_t along the cell path from c_{t+1}, that is
+        dL/dc_{t+1} * f_{t+1}; zero at t = T.
+    c_prev, c : ndarray, shape (B, H)
+        The cell states c_{t-1} and c_t of the forward pass.
+    gates : ndarray, shape (B, 4H)
+        [i_t, f_t, g_t, o_t] of the forward pass, as ``LSTM.gates[t - 1]``.
+    d_c_out : ndarray, shape (B, H), optional
+        Receives dL/dc_t, which ``LSTM.backward`` keeps as ``cell_grads``.
+
+    Returns
+    -------
+    d_z : ndarray, shape (B, 4H)
+        dL/dz_t, the gradient at the pre-activations of the four gates, in
+        the order i, f, g, o.
+    d_c_prev : ndarray, shape (B, H)
+        What this step sends back along the cell path to c_{t-1}:
+        dL/dc_t * f_t.
+    """
+    i, f, g, o = _split_gates(gates)
+    tanh_c = np.tanh(c)
+    d_c = d_c_next + d_h * o * (1.0 - tanh_c ** 2)      # through c_{t+1} and through h_t
+    d_i, d_f, d_g = d_c * g, d_c * c_prev, d_c * i      # c_t = f_t c_{t-1} + i_t g_t
+    d_o = d_h * tanh_c                                  # h_t = o_t tanh(c_t)
+    d_z = np.concatenate([d_i * i * (1.0 - i),          # sigmoid'(z) = s (1 - s)
+                          d_f * f * (1.0 - f),
+                          d_g * (1.0 - g ** 2),         # tanh'(z) = 1 - tanh(z)^2
+                          d_o * o * (1.0 - o)], axis=1)
+    if d_c_out is not None:
+        d_c_out[...] = d_c
+    return d_z, d_c * f                                 # c_{t-1} enters c_t times f_t
 
 
 class LSTM(Model):
-    """A sequence-to-one LSTM with a forget gate (chapter 7).
+    """A sequence-to-one LSTM with a forget gate.
 
     Parameters
     ----------
@@ -113,11 +144,12 @@ class LSTM(Model):
     """
 
     PARAM_NAMES = PARAM_NAMES
+    STATE_GRADS = (*Model.STATE_GRADS, ("d_c", "cell_offset", "cell_grads"))
 
     def __init__(self, input_size, hidden_size, output_size, seed=None, dtype=np.float64,
                  forget_bias=1.0):
         super().__init__(input_size, hidden_size, output_size, dtype)
-        forget_bias = _real_number(forget_bias, "forget_bias")
+        forget_bias = _checks.real_number(forget_bias, "forget_bias")
         uniform = uniform_source(seed)
         n_in, H, n_out = self.input_size, self.hidden_size, self.output_size
         self.W = lecun_uniform(uniform, n_in, (n_in, 4 * H), self.dtype)
@@ -134,7 +166,7 @@ class LSTM(Model):
         return super().__repr__()[:-1] + f", forget_bias={self.forget_bias!r})"
 
     def forward(self, x, *, state_offset=None, cell_offset=None) -> np.ndarray:
-        """Run the LSTM over a batch of sequences and return the prediction (chapter 7).
+        """Run the LSTM over a batch of sequences and return the prediction.
 
         Parameters
         ----------
@@ -160,7 +192,7 @@ class LSTM(Model):
         gates = np.empty((T, B, 4 * H), dtype=self.dtype)
         for t in range(1, T + 1):
             z = x[t - 1] @ self.W + A[t - 1] @ self.U + self.b.T  # z_t, (B, 4H)
-            z_i, z_f, z_g, z_o = split_gates(z)
+            z_i, z_f, z_g, z_o = _split_gates(z)
             i, f, g, o = sigmoid(z_i), sigmoid(z_f), np.tanh(z_g), sigmoid(z_o)
             C[t] = f * C[t - 1] + i * g                           # c_t
             if c_offset is not None:
@@ -201,22 +233,11 @@ class LSTM(Model):
         d_h[T - 1] = dy @ self.V.T
         d_c_next = np.zeros_like(C[0])                       # c_T has no c_{T+1} to feed
         for t in range(T, 0, -1):
-            i, f, g, o = split_gates(self.gates[t - 1])
-            tanh_c = np.tanh(C[t])
-            d_o = d_h[t - 1] * tanh_c                        # h_t = o_t tanh(c_t)
-            # dL/dc_t comes through c_{t+1} and through h_t = o_t tanh(c_t):
-            d_c[t - 1] = d_c_next + d_h[t - 1] * o * (1.0 - tanh_c ** 2)
-            d_i = d_c[t - 1] * g                             # c_t = f_t c_{t-1} + i_t g_t
-            d_f = d_c[t - 1] * C[t - 1]
-            d_g = d_c[t - 1] * i
-            d_z = np.concatenate([d_i * i * (1.0 - i),       # sigmoid'(z) = s (1 - s)
-                                  d_f * f * (1.0 - f),
-                                  d_g * (1.0 - g ** 2),      # tanh'(z) = 1 - tanh(z)^2
-                                  d_o * o * (1.0 - o)], axis=1)
+            d_z, d_c_next = cell_backward(d_h[t - 1], d_c_next, C[t - 1], C[t], self.gates[t - 1],
+                                          d_c_out=d_c[t - 1])
             d_W += x[t - 1].T @ d_z                          # z_t = x_t W + h_{t-1} U + b^T
             d_U += A[t - 1].T @ d_z
             d_b += d_z.sum(axis=0)[:, None]
-            d_c_next = d_c[t - 1] * f                        # c_{t-1} enters c_t times f_t
             if t > 1:
                 d_h[t - 2] = d_z @ self.U.T                  # h_{t-1} enters z_t through U
 

@@ -1,7 +1,7 @@
 """What every model in memrnn shares: parameters, one SGD step, weights in and out.
 
-``RNN`` (chapters 3, 4 and 6), its fast twin ``FastRNN`` ("Making it fast") and
-``LSTM`` (chapter 7) differ only in ``__init__``, ``forward`` and
+``RNN``, its fast twin ``FastRNN`` and
+``LSTM`` differ only in ``__init__``, ``forward`` and
 ``backward``. Everything a training loop or a gradient check needs besides
 those lives here, once.
 
@@ -17,12 +17,13 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from . import _checks
+from .optim import SGD
 
 __all__ = ["Model"]
 
 
 class Model:
-    """Base class of memrnn's sequence-to-one models (chapters 3, 4 and 7).
+    """Base class of memrnn's sequence-to-one models.
 
     Subclasses set ``PARAM_NAMES``, create those arrays in ``__init__`` after
     calling ``Model.__init__``, and implement ``forward(x)`` and
@@ -40,6 +41,9 @@ class Model:
 
     #: Parameter names, in the order ``set_weights`` accepts them as a sequence.
     PARAM_NAMES: tuple = ()
+    #: The states whose gradients ``backward`` keeps, as (key for ``gradcheck.check_model``,
+    #: the ``forward`` keyword that shifts the state, the attribute with its gradient).
+    STATE_GRADS: tuple = (("d_a", "state_offset", "hidden_grads"),)
 
     def __init__(self, input_size, hidden_size, output_size, dtype=np.float64):
         self.input_size = _checks.positive_int(input_size, "input_size")
@@ -59,7 +63,9 @@ class Model:
 
     # ------------------------------------------------------------------- update
     def update(self, lr) -> None:
-        """Take one plain SGD step, ``p -= lr * d_p``, with the last gradients (chapter 4).
+        """Take one plain SGD step, ``p -= lr * d_p``, with the last gradients.
+
+        ``optim.SGD().step(model, lr)``, with ``lr`` checked first.
 
         Raises
         ------
@@ -67,13 +73,10 @@ class Model:
             If there is no ``backward`` since the last update (no gradients,
             or gradients already applied).
         """
-        lr = _checks.positive_float(lr, "lr")
-        grads = self.take_grads()
-        for name in self.PARAM_NAMES:
-            getattr(self, name)[...] -= lr * grads["d_" + name]
+        SGD().step(self, _checks.positive_float(lr, "lr"))
 
     def take_grads(self) -> dict:
-        """Hand the last gradients to an update, once (chapters 4 and 7).
+        """Hand the last gradients to an update, once.
 
         ``update`` and the optimizers of ``memrnn.optim`` call this, so that
         no gradient is applied twice and none before a ``backward``.
@@ -147,8 +150,7 @@ class Model:
         """Euclidean norm of all parameter gradients of the last ``backward``."""
         if self.grads is None:
             raise RuntimeError("grad_norm() needs a backward() pass first")
-        return float(np.sqrt(sum(float(np.sum(g.astype(np.float64) ** 2))
-                                 for g in self.grads.values())))
+        return float(np.sqrt(sum(float(np.vdot(g, g)) for g in self.grads.values())))
 
     def _check_backward(self):
         """Refuse a backward pass with no forward pass, or after one that shifted the states."""
@@ -161,7 +163,7 @@ class Model:
                                f"model's")
 
     def _work_array(self, name: str, shape) -> np.ndarray:
-        """A work array kept from call to call, for the fast models ("Making it fast").
+        """A work array kept from call to call, for the fast models.
 
         Fresh memory for a large array costs about as much as the arithmetic on
         it, so the fast models reuse theirs; what they hand out from such an
@@ -198,7 +200,7 @@ class Model:
 
 
 def lecun_uniform(uniform, fan_in: int, shape, dtype) -> np.ndarray:
-    """Draw a weight matrix from U(-sqrt(3/fan_in), sqrt(3/fan_in)) (chapter 3).
+    """Draw a weight matrix from U(-sqrt(3/fan_in), sqrt(3/fan_in)).
 
     U(-a, a) has variance a^2/3, so a = sqrt(3/fan_in) gives each unit's
     summed input a variance of about 1 at the start.

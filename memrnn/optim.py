@@ -1,37 +1,36 @@
-"""Optimizers: plain SGD and Adam (chapter 7).
+"""Optimizers: plain SGD and Adam.
 
 An optimizer turns the gradients of the last ``backward`` into a change of
-the weights. Both take them with ``model.take_grads()``, which hands each set
-of gradients out once, so a gradient is never applied twice.
+the weights, with ``step(model, lr)``. Both take the gradients with
+``model.take_grads()``, which hands each set out once, so a gradient is never
+applied twice. ``lr`` is checked where it enters, by ``Learner.train`` or
+``Model.update``, not at every step.
 """
 
 from __future__ import annotations
-
-import numbers
 
 import numpy as np
 
 from . import _checks
 
-__all__ = ["SGD", "Adam", "make_optimizer", "OPTIMIZERS"]
+__all__ = ["SGD", "Adam", "OPTIMIZERS"]
 
 
 class SGD:
-    """Plain stochastic gradient descent, ``p -= lr * d_p`` (chapters 4 and 7).
-
-    The same step as ``model.update(lr)``, behind the optimizer interface.
-    """
+    """Plain stochastic gradient descent, ``p -= lr * d_p``."""
 
     def step(self, model, lr) -> None:
-        """Apply the last gradients of ``model`` with learning rate ``lr``."""
-        model.update(lr)
+        """Move every parameter of ``model`` against its last gradient, by ``lr`` times it."""
+        grads = model.take_grads()
+        for name, p in model.parameters().items():
+            p -= lr * grads["d_" + name]                 # in place: the model's own array
 
     def __repr__(self):
         return "SGD()"
 
 
 class Adam:
-    r"""Adam, adaptive moment estimation (Kingma & Ba 2015; chapter 7).
+    r"""Adam, adaptive moment estimation (Kingma & Ba 2015).
 
     For each parameter :math:`p` with gradient :math:`g`, at step
     :math:`k = 1, 2, \dots`::
@@ -43,7 +42,7 @@ class Adam:
     ``m`` and ``v`` start at zero, so early on they are too small; dividing by
     ``1 - beta^k`` removes that bias. Each weight gets its own step size,
     about ``lr`` whatever the scale of its gradient, which helps when some
-    gradients are far smaller than others (as across time steps, chapter 6).
+    gradients are far smaller than others (as across time steps).
 
     Parameters
     ----------
@@ -61,8 +60,8 @@ class Adam:
     """
 
     def __init__(self, beta1=0.9, beta2=0.999, eps=1e-8):
-        self.beta1 = _unit_interval(beta1, "beta1")
-        self.beta2 = _unit_interval(beta2, "beta2")
+        self.beta1 = _checks.unit_interval(beta1, "beta1")
+        self.beta2 = _checks.unit_interval(beta2, "beta2")
         self.eps = _checks.positive_float(eps, "eps")
         self.t = 0
         self.m, self.v = {}, {}
@@ -82,7 +81,6 @@ class Adam:
             If the parameters' names or shapes differ from those of the first
             step: the state belongs to one model.
         """
-        lr = _checks.positive_float(lr, "lr")
         params = model.parameters()
         if self.m and ({n: p.shape for n, p in params.items()}
                        != {n: m.shape for n, m in self.m.items()}):
@@ -101,27 +99,5 @@ class Adam:
             p -= lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
 
-#: The names ``make_optimizer`` knows.
+#: Every optimizer by the name that settings and the command line use.
 OPTIMIZERS = {"sgd": SGD, "adam": Adam}
-
-
-def make_optimizer(name):
-    """A fresh optimizer by name: ``"sgd"`` or ``"adam"`` (chapter 7).
-
-    Raises
-    ------
-    ValueError
-        For any other name.
-    """
-    if not isinstance(name, str) or name not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {name!r}")
-    return OPTIMIZERS[name]()
-
-
-def _unit_interval(value, name: str) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number in [0, 1), got {value!r}")
-    value = float(value)
-    if not 0.0 <= value < 1.0:
-        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
-    return value

@@ -1,4 +1,4 @@
-"""The sequence-length sweep: how long a sequence can the network remember? (chapter 5)
+"""The sequence-length sweep: how long a sequence can the network remember?
 
 One training run per (sequence length, repetition), each from its own seed
 (``memrnn.run.run_one``), judged against a threshold in bits remembered
@@ -24,17 +24,17 @@ from pathlib import Path
 from . import _checks, _io
 from .results import SweepResult, load_for_resume
 from .run import run_one
-from .settings import PROFILES, RESULTS_NAME, SweepSettings
+from .settings import PROFILES, RESULTS_NAME, SweepSettings, Training
 
 __all__ = ["run_sweep", "sweep_loop", "default_jobs", "InlineExecutor"]
 
 
-def sweep_loop(training: dict, lengths, repeats) -> dict:
-    """The loop at the heart of a sweep, without workers or files (chapter 5).
+def sweep_loop(training: Training, lengths, repeats) -> dict:
+    """The loop at the heart of a sweep, without workers or files.
 
     Parameters
     ----------
-    training : dict
+    training : Training
         ``SweepSettings.training()``: the settings every run uses.
     lengths : sequence of int
         Sequence lengths T.
@@ -128,7 +128,7 @@ def _resolve(settings, changes) -> SweepSettings:
 
 def run_sweep(settings=None, out=None, *, jobs=None, executor=None, progress=True,
               **changes) -> SweepResult:
-    """Run (or resume) a sequence-length sweep (chapter 5).
+    """Run (or resume) a sequence-length sweep.
 
     Parameters
     ----------

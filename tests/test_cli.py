@@ -52,15 +52,17 @@ def test_divergence_exits_one_with_a_summary(tmp_path):
 
 
 @pytest.mark.parametrize("args, words", [
-    (["train", "--steps", "-5"], "--steps"),
+    (["train", "--steps", "-5"], "steps must be a positive integer, got -5"),
     (["train", "--steps", "ten"], "ten"),
-    (["train", "--lr", "0"], "--lr"),
-    (["train", "--lr", "nan"], "--lr"),
+    (["train", "--lr", "0"], "lr must be a finite number > 0, got 0.0"),
+    (["train", "--lr", "nan"], "lr must be a finite number > 0, got nan"),
     (["train", "--hidden", "2.5"], "--hidden"),
     (["train", "--dtype", "float16"], "--dtype"),
     (["train", "--model", "gru"], "--model"),
     (["train", "--optimizer", "rmsprop"], "--optimizer"),
-    (["train", "--repeat", "-1"], "--repeat"),
+    (["train", "--repeat", "-1"], "repeat must be a non-negative integer, got -1"),
+    (["train", "--seq-length", "0"], "length must be a positive integer, got 0"),
+    (["train", "--forget-bias", "inf"], "forget_bias must be finite"),
     (["train", "--bogus"], "--bogus"),
     (["fly"], "fly"),
     ([], "COMMAND"),
@@ -179,11 +181,12 @@ def test_sweep_refuses_a_results_file_from_other_settings(tmp_path):
 
 
 @pytest.mark.parametrize("args, words", [
-    (["--lengths", "0"], "positive"),
+    (["--lengths", "0"], "each of lengths must be a positive integer, got 0"),
     (["--lengths"], "expected at least one"),
-    (["--jobs", "two"], "positive"),
+    (["--jobs", "two"], "invalid int value: 'two'"),
+    (["--jobs", "0"], "jobs must be a positive integer, got 0"),
     (["--profile", "huge"], "invalid choice"),
-    (["--threshold-bits", "-1"], "positive"),
+    (["--threshold-bits", "-1"], "threshold_bits must be a finite number > 0"),
 ])
 def test_sweep_bad_arguments(args, words, tmp_path):
     r = run("sweep", *args, "--out", str(tmp_path / "x"))

@@ -8,7 +8,7 @@ import pytest
 from memrnn import RNN, MSELoss
 from memrnn.gradcheck import randomize_weights
 from memrnn.lstm import LSTM
-from memrnn.optim import SGD, Adam, make_optimizer
+from memrnn.optim import OPTIMIZERS, SGD, Adam
 
 
 def _tiny(seed=0, cls=RNN):
@@ -93,14 +93,32 @@ def test_sgd_is_model_update():
     assert not np.array_equal(a.W, _tiny(seed=3).W)
 
 
-def test_make_optimizer():
-    assert isinstance(make_optimizer("sgd"), SGD)
-    adam = make_optimizer("adam")
-    assert isinstance(adam, Adam) and adam.t == 0 and adam.beta1 == 0.9 and adam.beta2 == 0.999
-    assert make_optimizer("adam") is not adam            # a fresh one each time
+def test_one_registry_names_every_optimizer_for_settings_and_command_line():
+    from memrnn.cli import _build_parser
+    from memrnn.settings import PROFILES
+
+    assert OPTIMIZERS == {"sgd": SGD, "adam": Adam}
+    for name in OPTIMIZERS:
+        assert PROFILES["smoke"].replace(optimizer=name).optimizer == name
     for bad in ("Adam ", "rmsprop", "", None, 3):
         with pytest.raises(ValueError, match=re.escape(f"got {bad!r}")):
-            make_optimizer(bad)
+            PROFILES["smoke"].replace(optimizer=bad)
+    sweep = _build_parser()._subparsers._group_actions[0].choices["sweep"]
+    choices = next(a.choices for a in sweep._actions if a.dest == "optimizer")
+    assert tuple(choices) == tuple(OPTIMIZERS)
+
+
+def test_the_learner_takes_an_optimizer_object_and_keeps_its_state():
+    from memrnn import Learner, generate_samples
+
+    adam = Adam()
+    learner = Learner(_tiny(), MSELoss(), generate_samples(8, 3, seed=0), optimizer=adam)
+    learner.train(3, 1e-3, progress=False)
+    learner.train(2, 1e-3, progress=False)
+    assert learner.optimizer is adam and adam.t == 5
+    assert isinstance(Learner(_tiny(), MSELoss(), generate_samples(8, 3, seed=0)).optimizer, SGD)
+    with pytest.raises(TypeError, match="step"):
+        Learner(_tiny(), MSELoss(), generate_samples(8, 3, seed=0), optimizer="adam")
 
 
 @pytest.mark.parametrize("kwargs, exc, words", [
@@ -115,13 +133,19 @@ def test_bad_adam_arguments(kwargs, exc, words):
         Adam(**kwargs)
 
 
-@pytest.mark.parametrize("opt", [SGD(), Adam()])
 @pytest.mark.parametrize("lr, exc", [(0.0, ValueError), (-1e-3, ValueError), ("1e-3", TypeError)])
-def test_bad_learning_rate(opt, lr, exc):
+def test_a_bad_learning_rate_is_refused_where_it_enters(lr, exc):
+    """Learner.train and Model.update check lr; the optimizers' steps trust their caller."""
+    from memrnn import Learner, generate_samples
+
+    learner = Learner(_tiny(), MSELoss(), generate_samples(8, 3, seed=0), optimizer=Adam())
+    with pytest.raises(exc, match="lr"):
+        learner.train(1, lr, progress=False)
+    assert learner.step == 0
     model = _tiny()
     _backward(model, seed=0)
     with pytest.raises(exc, match="lr"):
-        opt.step(model, lr)
+        model.update(lr)
 
 
 @pytest.mark.parametrize("opt", [SGD(), Adam()])

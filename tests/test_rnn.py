@@ -3,7 +3,7 @@ import pytest
 
 import oracle
 from memrnn import RNN, MSELoss, generate_samples
-from memrnn.gradcheck import check_rnn, randomize_weights
+from memrnn.gradcheck import check_model, randomize_weights
 
 SIZES = [  # (T, B, H, in, out)
     (1, 1, 1, 1, 1),
@@ -17,8 +17,10 @@ SIZES = [  # (T, B, H, in, out)
 
 @pytest.mark.parametrize("T, B, H, n_in, n_out", SIZES)
 def test_gradient_check_every_parameter_and_hidden_state(T, B, H, n_in, n_out):
-    errors = check_rnn(seq_length=T, batch_size=B, hidden_size=H, input_size=n_in,
-                       output_size=n_out, seed=T * 100 + H)
+    rng = np.random.default_rng(T * 100 + H)
+    model = RNN(n_in, H, n_out, seed=rng)
+    randomize_weights(model, seed=rng)
+    errors = check_model(model, seq_length=T, batch_size=B, seed=rng)
     assert set(errors) == {"d_W", "d_R", "d_bs", "d_V", "d_by", "d_a"}
     for name, err in errors.items():
         assert err < 1e-6, (name, err)
@@ -26,7 +28,7 @@ def test_gradient_check_every_parameter_and_hidden_state(T, B, H, n_in, n_out):
 
 def test_gradient_check_at_initialisation_too():
     model = RNN(1, 6, 1, seed=0)
-    errors = check_rnn(seq_length=6, batch_size=4, model=model, seed=1)
+    errors = check_model(model, seq_length=6, batch_size=4, seed=1)
     assert max(errors.values()) < 1e-6, errors
 
 

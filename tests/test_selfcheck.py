@@ -191,33 +191,29 @@ def test_the_reference_learner_passes():
 
 
 class NoUpdate(Learner):
-    def _sgd_step(self, lr, clip=None, callback=None):
+    def train_step(self, lr):
         x, y = next(self.data_generator)
         loss = self.loss_obj.forward(self.model.forward(x), y)
         self.model.backward(self.loss_obj.backward())
         return loss
 
 
+class Ascent:
+    """An optimizer that adds the gradient instead of subtracting it."""
+
+    def step(self, model, lr):
+        grads = model.take_grads()
+        for name, p in model.parameters().items():
+            p += lr * grads["d_" + name]
+
+
 class GradientAscent(Learner):
-    """Adds the gradient instead of subtracting it."""
-
-    def train(self, iter_steps, lr, log_steps=50, **kw):
-        model = self.model
-        original = model.update
-
-        def ascend(step):
-            for name in memrnn.rnn.PARAM_NAMES:
-                getattr(model, name)[...] += step * model.grads["d_" + name]
-            model._grads_pending = False
-        model.update = ascend
-        try:
-            return super().train(iter_steps, lr, log_steps, **kw)
-        finally:
-            model.update = original
+    def __init__(self, model, loss_obj, data_generator):
+        super().__init__(model, loss_obj, data_generator, optimizer=Ascent())
 
 
 @pytest.mark.parametrize("cls, words", [
-    (NoUpdate, "call model.update(lr)"),
+    (NoUpdate, "update the model"),
     (GradientAscent, "it rose"),
 ])
 def test_typical_learner_mistakes_are_named(cls, words):
@@ -255,16 +251,16 @@ def test_typical_sweep_and_norm_mistakes_are_named(check, wrong, words):
 class OneTooFew(Learner):
     """Skips the update of the first step, as `for step in range(1, n)` would."""
 
-    def _sgd_step(self, lr, clip=None, callback=None):
+    def train_step(self, lr):
         if self.step == 0:
             x, y = next(self.data_generator)
             return self.loss_obj.forward(self.model.forward(x), y)
-        return super()._sgd_step(lr, clip, callback)
+        return super().train_step(lr)
 
 
 class TwoUpdates(Learner):
-    def _sgd_step(self, lr, clip=None, callback=None):
-        loss = super()._sgd_step(lr, clip, callback)
+    def train_step(self, lr):
+        loss = super().train_step(lr)
         x, y = next(self.data_generator)
         self.loss_obj.forward(self.model.forward(x), y)
         self.model.backward(self.loss_obj.backward())

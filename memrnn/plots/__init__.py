@@ -1,0 +1,46 @@
+"""The book's figures, one module per part of the book.
+
+Every function takes an optional matplotlib ``ax`` (a new figure is made when
+it is ``None``) and returns that ``Axes``; ``ax.figure`` is the figure. Series
+differ by marker or line style as well as colour, and colours come from the
+Okabe-Ito palette, which stays distinguishable for colour-blind readers.
+
+- ``basics``: the task, the loss, the gradient check and one training run;
+- ``sweeps``: many runs against the sequence length;
+- ``gradients``: the vanishing gradient;
+- ``lstm``: the LSTM's cell and its comparison with the RNN;
+- ``speed``: what makes the fast models fast.
+
+Every figure is importable from here, as ``memrnn.plots.plot_...``.
+"""
+
+from ._style import PALETTE
+from .basics import plot_constant_predictor, plot_eps_sweep, plot_loss_curve, plot_predictions, plot_sequences
+from .gradients import (
+    plot_cliff_timing,
+    plot_grad_norms_over_time,
+    plot_gradient_heatmap,
+    plot_gradient_ratio,
+    plot_probe_curves,
+    plot_reach_two_ways,
+    plot_training_series,
+)
+from .lstm import plot_bits_by_budget, plot_cell_memory, plot_gradient_reach, plot_reach_by_optimizer
+from .speed import plot_ablation, plot_kernel_times
+from .sweeps import (
+    plot_budget,
+    plot_clipping,
+    plot_success_rate,
+    plot_sweep_comparison,
+    plot_sweep_curves,
+    plot_sweep_mse,
+    plot_threshold_sensitivity,
+)
+
+__all__ = ["PALETTE", "plot_sequences", "plot_constant_predictor", "plot_eps_sweep", "plot_loss_curve",
+           "plot_predictions", "plot_sweep_mse", "plot_success_rate", "plot_sweep_curves",
+           "plot_sweep_comparison", "plot_budget", "plot_grad_norms_over_time", "plot_gradient_ratio",
+           "plot_probe_curves", "plot_cliff_timing", "plot_reach_two_ways", "plot_threshold_sensitivity",
+           "plot_clipping", "plot_gradient_heatmap", "plot_training_series", "plot_ablation",
+           "plot_kernel_times", "plot_reach_by_optimizer", "plot_bits_by_budget", "plot_gradient_reach",
+           "plot_cell_memory"]
