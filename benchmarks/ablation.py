@@ -6,11 +6,20 @@ The variants below start from ``memrnn.RNN`` and add the tricks listed in
 ``memrnn.fast``'s docstring, in its order; the last two rungs are
 ``memrnn.fast.FastRNN`` itself, so the ladder ends at the package's code.
 Every variant is first held to the plain RNN (weights and gradients after two
-SGD steps, to 1e-12); then all of them are timed, alternating, one BLAS
-thread: each in a worker process of its own, as a training run has it, and
-all in one process (``benchmarks/common.py`` says why the two differ). Two
-side measurements: float32, and the fast model with two BLAS threads instead
-of one (what ``Learner.train(blas_threads=1)`` avoids).
+SGD steps, to 1e-12); then all of them are timed in CPU time, alternating, one
+BLAS thread: each in a worker process of its own, as a training run has it, and
+all in one process (``benchmarks/common.py`` says why the two differ).
+
+Side measurements, not rungs:
+
+- ``after_loop``: the gradients of W and b_s summed after the loop, from stored
+  deltas, in one product (``AfterLoop``); ``FastRNN`` does not do this, because
+  it was measured to cost time;
+- float32, and the fast model with two BLAS threads instead of one (what
+  ``Learner.train(blas_threads=1)`` holds it to);
+- twins: a second plain RNN and a second ``FastRNN``, which run the same code as
+  the originals. How far a twin's time lies from its original's is the noise of
+  the measurement.
 
 These classes are measuring instruments, not part of the package: no forward
 offsets, no argument checks beyond the plain model's.
@@ -109,47 +118,38 @@ class KeptArrays(OneProduct):
         return self._buffer("d_a", shape)
 
 
-class InPlace(KeptArrays):
-    """Trick 3: and every step written into its slice with ``out=``: no temporary arrays."""
+class AfterLoop(FastRNN):
+    """FastRNN, but dW and db_s after the loop: one (in + 1, T B) by (T B, H) product of stored deltas.
 
-    def forward(self, x, *, state_offset=None):
-        assert state_offset is None
-        x, X1, A, Wb = self._inputs(x)
-        T, B, _ = x.shape
-        tmp = self._buffer("tmp", (B, self.hidden_size))
-        for t in range(1, T + 1):
-            np.matmul(X1[t - 1], Wb, out=A[t])
-            if t > 1:                              # a_0 R = 0
-                np.matmul(A[t - 1], self.R, out=tmp)
-                A[t] += tmp
-            np.tanh(A[t], out=A[t])
-        self.x, self.A, self._X1 = x, A, X1
-        self._offset_used = False
-        return A[T] @ self.V + self.by.T
+    It saves T - 1 small products and pays for writing and reading back a (T, B, H)
+    array of deltas. A measured negative result, kept here as a side measurement.
+    """
 
     def backward(self, d_loss):
         self._check_backward()
-        A, X1, T = self.A, self._X1, self.A.shape[0] - 1
-        B, H = A.shape[1], self.hidden_size
+        A, X1 = self.A, self._X1
+        T, B, H = A.shape[0] - 1, A.shape[1], self.hidden_size
         dy = self._check_d_loss(d_loss, B)
-        d_Wb = np.zeros((self.input_size + 1, H), dtype=self.dtype)
-        d_R = np.zeros_like(self.R)
-        term_Wb, term_R = np.empty_like(d_Wb), np.empty_like(d_R)
-        delta = self._buffer("delta_t", (B, H))
-        d_a = self._d_a((T, B, H))
+        d_a = self._work_array("d_a", (T, B, H))
+        delta = self._work_array("deltas", (T, B, H))     # every delta_t, kept for the product
+        np.multiply(A[1:], A[1:], out=delta)
+        np.subtract(1.0, delta, out=delta)                 # tanh'(s_t), every t at once
         np.matmul(dy, self.V.T, out=d_a[T - 1])
         R_T = np.ascontiguousarray(self.R.T)
+        d_R = np.zeros((H, H), dtype=self.dtype)
+        term = np.empty((H, H), dtype=self.dtype)
         for t in range(T, 0, -1):
-            np.multiply(A[t], A[t], out=delta)
-            np.subtract(1.0, delta, out=delta)
-            delta *= d_a[t - 1]
-            np.matmul(X1[t - 1].T, delta, out=term_Wb)
-            d_Wb += term_Wb
-            if t > 1:                              # a_0 = 0 adds nothing to dR
-                np.matmul(A[t - 1].T, delta, out=term_R)
-                d_R += term_R
-                np.matmul(delta, R_T, out=d_a[t - 2])
-        return self._finish(d_Wb, d_R, d_a, dy)
+            np.multiply(d_a[t - 1], delta[t - 1], out=delta[t - 1])
+            if t > 1:
+                np.matmul(delta[t - 1], R_T, out=d_a[t - 2])
+                np.matmul(A[t - 1].T, delta[t - 1], out=term)
+                d_R += term
+        n_in = self.input_size
+        d_Wb = X1.reshape(T * B, n_in + 1).T @ delta.reshape(T * B, H)   # the one product
+        self.hidden_grads = d_a
+        return self._set_grads({"d_W": np.ascontiguousarray(d_Wb[:n_in]), "d_R": d_R,
+                                "d_bs": np.ascontiguousarray(d_Wb[n_in:].T),
+                                "d_V": A[T].T @ dy, "d_by": dy.sum(axis=0)[:, None]})
 
 
 #: The ladder: (key, what was added, model factory). Each rung adds one trick to the one above.
@@ -160,18 +160,23 @@ LADDER = [
      lambda H: OneProduct(1, H, 1, seed=0)),
     ("kept_arrays", "+ work arrays kept from call to call",
      lambda H: KeptArrays(1, H, 1, seed=0)),
-    ("in_place", "+ in place (out=), no temporaries",
-     lambda H: InPlace(1, H, 1, seed=0)),
-    ("grads_after_loop", "+ dW, db_s after the loop (FastRNN, np.tanh)",
+    ("in_place", "+ in place (out=), no temporaries (FastRNN, np.tanh)",
      lambda H: FastRNN(1, H, 1, seed=0, tanh="numpy")),
     ("tanh_by_cpu", "+ tanh by the CPU (FastRNN as shipped)",
      lambda H: FastRNN(1, H, 1, seed=0)),
 ]
-#: Side measurements, not rungs: float32, and two BLAS threads instead of one.
+#: Side measurements, not rungs, each with the rung or contender it is compared with.
 SIDE = [
+    ("after_loop", "in place, then dW, db_s after the loop (not shipped)",
+     lambda H: AfterLoop(1, H, 1, seed=0, tanh="numpy")),
     ("fast_f32", "FastRNN in float32", lambda H: FastRNN(1, H, 1, seed=0, dtype=np.float32)),
     ("fast_2_threads", "FastRNN f64 with 2 BLAS threads", lambda H: FastRNN(1, H, 1, seed=0)),
+    ("plain_twin", "a second plain RNN (same code)", lambda H: RNN(1, H, 1, seed=0)),
+    ("fast_twin", "a second FastRNN (same code)", lambda H: FastRNN(1, H, 1, seed=0)),
 ]
+#: What each side measurement is compared with (time of the reference / time of the side).
+SIDE_VS = {"after_loop": "in_place", "fast_f32": "tanh_by_cpu", "fast_2_threads": "tanh_by_cpu",
+           "plain_twin": "plain", "fast_twin": "tanh_by_cpu"}
 MODES = ("isolated", "in_process")
 
 
@@ -201,19 +206,24 @@ def run(Ts, batch, hidden, samples, warmup, modes):
         entry = {"T": T, "batch": batch, "hidden": hidden}
         with common.set_threads(1):
             steps = {name: contender(name, T, batch, hidden) for name in names}
-            entry["max_diff_vs_plain"] = common.check_same_step(steps, "plain", keys[1:], grads=True)
+            same = keys[1:] + [k for k in SIDE_VS if k != "fast_f32"]
+            entry["max_diff_vs_plain"] = common.check_same_step(steps, "plain", same, grads=True)
             for mode in modes:
                 load_before = common.loadavg()
                 if mode == "in_process":
                     timing = common.time_alternating(steps, samples, warmup)
                 else:
                     timing = common.time_isolated(MODULE, names, T, batch, hidden, samples, warmup)
-                ms = {k: v["median_ms"] for k, v in timing.items()}
+                cpu = {k: v["median_cpu_ms"] for k, v in timing.items()}
+                wall = {k: v["median_ms"] for k, v in timing.items()}
                 entry[mode] = {
                     "timing": timing,
-                    # each rung against the rung above it, and everything against the plain RNN
-                    "step_gain": {b: ms[a] / ms[b] for a, b in zip(keys, keys[1:])},
-                    "speedup_vs_plain": {k: ms["plain"] / v for k, v in ms.items()},
+                    # in CPU time: each rung against the rung above it, each side measurement
+                    # against its reference, and everything against the plain RNN
+                    "step_gain": {b: cpu[a] / cpu[b] for a, b in zip(keys, keys[1:])},
+                    "side_gain": {k: cpu[ref] / cpu[k] for k, ref in SIDE_VS.items()},
+                    "speedup_vs_plain": {k: cpu["plain"] / v for k, v in cpu.items()},
+                    "speedup_vs_plain_wall": {k: wall["plain"] / v for k, v in wall.items()},
                     "loadavg_before": load_before, "loadavg_after": common.loadavg(),
                 }
                 print(f"T = {T}, {mode}: done, load average {common.loadavg()}", flush=True)
@@ -223,13 +233,13 @@ def run(Ts, batch, hidden, samples, warmup, modes):
 
 
 def table(results, mode) -> str:
-    head = ["variant"] + [f"T = {r['T']}: ms (vs plain), faults" for r in results]
+    head = ["variant"] + [f"T = {r['T']}: CPU ms (vs plain), faults" for r in results]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for key, label, _ in LADDER + SIDE:
         cells = [label]
         for r in results:
             t = r[mode]["timing"][key]
-            cells.append(f"{t['median_ms']:.2f} ({r[mode]['speedup_vs_plain'][key]:.2f}x), "
+            cells.append(f"{t['median_cpu_ms']:.2f} ({r[mode]['speedup_vs_plain'][key]:.2f}x), "
                          f"{t['median_page_faults']:.0f}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -250,12 +260,13 @@ def main(argv=None):
     for mode, text in tables.items():
         print(f"\nWhat each trick bought, {mode}: one SGD step, batch {args.batch}, hidden "
               f"{args.hidden}, NumPy dispatch {label}{' (emulated)' if info['emulated'] else ''}, "
-              f"FastRNN's float64 tanh: {info['fast_tanh']}; median ms of {args.samples} "
+              f"FastRNN's float64 tanh: {info['fast_tanh']}; median CPU ms of {args.samples} "
               f"alternating rounds, and median page faults per step:\n")
         print(text)
     ladder = [{"key": k, "label": text} for k, text, _ in LADDER]
     side = [{"key": k, "label": text} for k, text, _ in SIDE]
-    _io.write_json(out, {"machine": info, "ladder": ladder, "side": side, "samples": args.samples,
+    _io.write_json(out, {"machine": info, "clock": "process_time", "ladder": ladder, "side": side,
+                         "side_vs": SIDE_VS, "samples": args.samples,
                          "results": results, "tables_markdown": tables})
     print(f"\nwritten to {out}")
 

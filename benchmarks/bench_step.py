@@ -3,15 +3,14 @@
     python -m benchmarks.bench_step [--dispatch default|avx2] [--T 10 50 100] [--out FILE]
 
 Batch 1024, hidden 10, one BLAS and PyTorch thread. The contenders are timed
-twice, each time alternating round after round: all in this one process, and
-each in a worker process of its own, as a training run has it (see
-``benchmarks/common.py`` for why both). ``--dispatch avx2`` runs the benchmark
-again in a subprocess whose NumPy dispatches as on an AVX2-only CPU (its
-AVX-512 kernels switched off). Also times the operations a time step is made
-of (``common.kernel_times``). Prints tables of median ms per step and writes
-JSON (default ``memrnn/results/speed-step-<dispatch>.json``, shipped with the package for
-the book's "Making it fast", named by the SIMD level NumPy
-used).
+in CPU time (wall-clock time recorded next to it), twice, each time alternating
+round after round: all in this one process, and each in a worker process of its
+own, as a training run has it (see ``benchmarks/common.py`` for why both).
+``--dispatch avx2`` runs the benchmark again in a subprocess whose NumPy
+dispatches as on an AVX2-only CPU (its AVX-512 kernels switched off). Prints
+tables of median CPU ms per step and writes JSON (default
+``memrnn/results/speed-step-<dispatch>.json``, shipped with the package for the
+book's "Making it fast", named by the SIMD level NumPy used).
 """
 
 from __future__ import annotations
@@ -73,9 +72,11 @@ def run(Ts, batch, hidden, threads, samples, warmup, modes):
                 else:
                     timing = common.time_isolated(MODULE, names, T, batch, hidden, samples, warmup,
                                                   threads)
-                base = timing[BASE]["median_ms"]
+                base, base_wall = timing[BASE]["median_cpu_ms"], timing[BASE]["median_ms"]
                 entry[mode] = {"timing": timing,
-                               "speedup_vs_plain": {n: base / t["median_ms"] for n, t in timing.items()},
+                               "speedup_vs_plain": {n: base / t["median_cpu_ms"] for n, t in timing.items()},
+                               "speedup_vs_plain_wall": {n: base_wall / t["median_ms"]
+                                                         for n, t in timing.items()},
                                "loadavg_before": load_before, "loadavg_after": common.loadavg()}
                 print(f"T = {T}, {mode}: done, load average {common.loadavg()}", flush=True)
             del steps
@@ -90,7 +91,7 @@ def table(results, mode) -> str:
     for r in results:
         cells = [str(r["T"])]
         for n in names:
-            ms, x = r[mode]["timing"][n]["median_ms"], r[mode]["speedup_vs_plain"][n]
+            ms, x = r[mode]["timing"][n]["median_cpu_ms"], r[mode]["speedup_vs_plain"][n]
             cells.append(f"{ms:.2f}" if n == BASE else f"{ms:.2f} ({x:.2f}x)")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -107,8 +108,6 @@ def main(argv=None):
     out = args.out or Path(__file__).parents[1] / "memrnn" / "results" / f"speed-step-{label}.json"
     info = common.machine_info(args.threads, " ".join(["python -m", MODULE, *argv]))
     info["loadavg_start"] = common.loadavg()
-    with common.set_threads(args.threads):
-        kernels = common.kernel_times(args.batch, args.hidden)
     results = run(args.T, args.batch, args.hidden, args.threads, args.samples, args.warmup,
                   args.modes)
     info["loadavg_end"] = common.loadavg()
@@ -116,14 +115,10 @@ def main(argv=None):
     for mode, text in tables.items():
         print(f"\nOne SGD step, batch {args.batch}, hidden {args.hidden}, {args.threads} thread(s), "
               f"NumPy dispatch {label}{' (emulated)' if info['emulated'] else ''}, {mode}: median "
-              f"ms of {args.samples} alternating rounds (speed-up against {BASE}):\n")
+              f"CPU ms of {args.samples} alternating rounds (speed-up against {BASE}):\n")
         print(text)
-    print("\nOne call at (B, H) = "
-          f"({args.batch}, {args.hidden}), median microseconds:")
-    for name, k in kernels.items():
-        print(f"  {name:32s} {k['median_us']:8.1f}")
-    _io.write_json(out, {"machine": info, "base": BASE, "samples": args.samples,
-                         "kernels_us": kernels, "results": results, "tables_markdown": tables})
+    _io.write_json(out, {"machine": info, "clock": "process_time", "base": BASE, "samples": args.samples,
+                         "results": results, "tables_markdown": tables})
     print(f"\nwritten to {out}")
 
 

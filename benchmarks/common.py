@@ -19,10 +19,11 @@ alike:
   on everything else the process holds. So every timing also counts the page
   faults of the timed step.
 
-The figures reported are wall-clock times, what a user waits for. The CPU
-time of the process is recorded next to them: on a busy machine it is the
-steadier of the two, but it leaves out the time a step waits, for the memory
-of a page fault for instance.
+The figures reported are CPU times of the process (``time.process_time``:
+user and system time, so the kernel's work on a page fault counts). On a
+shared machine a wall-clock time also holds the time other processes had the
+core, which can be most of it; the wall-clock time is recorded next to the
+CPU time. Load averages are recorded before and after every block.
 """
 
 from __future__ import annotations
@@ -45,9 +46,11 @@ from memrnn.run import machine_info as memrnn_machine_info
 
 LR = 1e-2   # the reference learning rate; every contender trains on one fixed batch
 
-#: What switches NumPy's AVX-512 kernels off, so that it dispatches as on an
-#: AVX2-only x86-64 CPU. OpenBLAS chooses its own kernels and is not affected.
-AVX2_ONLY = "X86_V4 AVX512_ICL AVX512_SPR"
+#: What switches NumPy's kernels off above a level, so that it dispatches as on an
+#: older x86-64 CPU: AVX2 (no AVX-512) or SSE (NumPy's baseline, no AVX2 either).
+#: OpenBLAS chooses its own kernels and is not affected.
+DISABLE = {"avx2": "X86_V4 AVX512_ICL AVX512_SPR", "sse": "X86_V3 X86_V4 AVX512_ICL AVX512_SPR"}
+AVX2_ONLY = DISABLE["avx2"]
 DISPATCHES = ("default", "avx2")
 
 
@@ -237,12 +240,13 @@ def time_isolated(module: str, names, T, batch, hidden, samples, warmup, threads
 
 
 def kernel_times(batch=1024, hidden=10, samples=200, reps=20) -> dict:
-    """Microseconds per call of the operations one time step is made of, at (B, H) arrays.
+    """CPU microseconds per call of the operations one time step is made of, at (B, H) arrays.
 
-    The float64 tanh three ways (NumPy's, its exp alone, and FastRNN's
-    ``1 - 2/(e^{2s} + 1)``), float32 tanh, the three small matrix products of a
-    step and one element-wise pass; all in place, as FastRNN calls them,
-    alternating round after round. Median over ``samples`` rounds of ``reps`` calls.
+    The tanh three ways in float64 (NumPy's, its exp alone, and FastRNN's
+    ``1 - 2/(e^{2s} + 1)``) and two ways in float32, the three small matrix
+    products of a step and one element-wise pass; all in place, as FastRNN
+    calls them, alternating round after round. Median over ``samples`` rounds
+    of ``reps`` calls.
     """
     from memrnn.fast import _tanh_exp
 
@@ -255,15 +259,18 @@ def kernel_times(batch=1024, hidden=10, samples=200, reps=20) -> dict:
     r = rng.normal(size=(hidden, hidden))
     term = np.empty((hidden, hidden))
 
-    def exp_tanh():
-        with np.errstate(over="ignore"):
-            _tanh_exp(s64, out=out64)
+    def exp_tanh(s, out):
+        def op():
+            with np.errstate(over="ignore"):
+                _tanh_exp(s, out=out)
+        return op
 
     ops = {
         "np.tanh f64": lambda: np.tanh(s64, out=out64),
         "np.exp f64": lambda: np.exp(s64, out=out64),
-        "exp-formula tanh f64": exp_tanh,
+        "exp-formula tanh f64": exp_tanh(s64, out64),
         "np.tanh f32": lambda: np.tanh(s32, out=out32),
+        "exp-formula tanh f32": exp_tanh(s32, out32),
         "[x_t, 1] [W; b_s] (B,2)x(2,H)": lambda: np.matmul(x1, w, out=out64),
         "a_{t-1} R (B,H)x(H,H)": lambda: np.matmul(s64, r, out=out64),
         "a_{t-1}^T delta (H,B)x(B,H)": lambda: np.matmul(s64.T, out64, out=term),
@@ -273,21 +280,23 @@ def kernel_times(batch=1024, hidden=10, samples=200, reps=20) -> dict:
     for _ in range(samples):
         for name, op in ops.items():
             op()
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             for _ in range(reps):
                 op()
-            times[name].append((time.perf_counter() - t0) / reps * 1e6)
+            times[name].append((time.process_time() - t0) / reps * 1e6)
     return {name: {"median_us": float(np.median(v)), "p25_us": float(np.percentile(v, 25)),
                    "p75_us": float(np.percentile(v, 75))} for name, v in times.items()}
 
 
 def summary(ms, faults=None, cpu_ms=None) -> dict:
-    """Median and quartiles of the wall-clock times (the figures reported), and with them the
-    median CPU time of the process (``time.process_time``) and page faults per step."""
+    """Median and quartiles of the wall-clock times and of the CPU times of the process
+    (``time.process_time``, the figures reported), and the median page faults per step."""
     out = {"median_ms": float(np.median(ms)), "p25_ms": float(np.percentile(ms, 25)),
            "p75_ms": float(np.percentile(ms, 75)), "samples": len(ms)}
     if cpu_ms is not None:
-        out["median_cpu_ms"] = float(np.median(cpu_ms))
+        out.update({"median_cpu_ms": float(np.median(cpu_ms)),
+                    "p25_cpu_ms": float(np.percentile(cpu_ms, 25)),
+                    "p75_cpu_ms": float(np.percentile(cpu_ms, 75))})
     if faults is not None:
         out["median_page_faults"] = float(np.median(faults))
     return out
@@ -313,8 +322,8 @@ def timing_parser(doc: str, modes) -> argparse.ArgumentParser:
     p.add_argument("--T", type=int, nargs="+", default=[10, 50, 100])
     p.add_argument("--batch", type=int, default=1024)
     p.add_argument("--hidden", type=int, default=10)
-    p.add_argument("--samples", type=int, default=60, help="timed rounds per T and mode")
-    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--samples", type=int, default=30, help="timed rounds per T and mode")
+    p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--modes", nargs="+", choices=modes, default=list(modes))
     p.add_argument("--out", type=Path, default=None)
     return p
@@ -322,13 +331,24 @@ def timing_parser(doc: str, modes) -> argparse.ArgumentParser:
 
 # ------------------------------------------------------------- dispatch path
 def dispatch_label() -> str:
-    """The x86 SIMD level NumPy dispatches to in this process: "avx512", "avx2" or "other"."""
+    """The x86 SIMD level NumPy dispatches to in this process: "avx512", "avx2", "sse" or "other"."""
     simd = memrnn_machine_info()["numpy_simd"]
     if "X86_V4" in simd or "AVX512_SKX" in simd:
         return "avx512"
     if "X86_V3" in simd or "AVX2" in simd:
         return "avx2"
+    from memrnn.fast import _numpy_cpu_features
+    if any(_numpy_cpu_features().get(k) for k in ("X86_V2", "SSE2")):
+        return "sse"              # NumPy's baseline: no dispatch target above it is switched on
     return "other"
+
+
+def emulate(dispatch: str) -> dict:
+    """The environment under which NumPy (and PyTorch) dispatch as on a CPU of level ``dispatch``."""
+    if dispatch not in DISABLE:
+        raise ValueError(f"dispatch must be one of {tuple(DISABLE)}, got {dispatch!r}")
+    return dict(os.environ, NPY_DISABLE_CPU_FEATURES=DISABLE[dispatch],
+                ATEN_CPU_CAPABILITY="avx2" if dispatch == "avx2" else "default")
 
 
 def run_with_dispatch(dispatch: str, module: str, argv) -> bool:
@@ -349,7 +369,7 @@ def run_with_dispatch(dispatch: str, module: str, argv) -> bool:
         print(f"==> NumPy dispatches to {dispatch_label()} here already: nothing to emulate, "
               f"the default run is the one", flush=True)
         return True
-    env = dict(os.environ, NPY_DISABLE_CPU_FEATURES=AVX2_ONLY, ATEN_CPU_CAPABILITY="avx2")
+    env = emulate("avx2")
     print(f"==> again with NPY_DISABLE_CPU_FEATURES={AVX2_ONLY!r} ATEN_CPU_CAPABILITY=avx2",
           flush=True)
     subprocess.run([sys.executable, "-m", module, *argv], env=env, check=True)

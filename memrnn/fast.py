@@ -12,22 +12,24 @@ What differs from the plain code, and why:
    one small matrix product per step instead of a product and two
    broadcast additions, which are slow on arrays whose last axis is short.
 2. **Work arrays kept from call to call.** Fresh memory for the (T, B, H)
-   arrays costs about as much as the arithmetic on them, so ``A``,
-   ``hidden_grads`` and ``preactivation_grads`` live in buffers that the
-   **next** ``forward`` or ``backward`` overwrites. Copy what you keep
-   (``model.A.copy()``). The gradients that ``backward`` returns are new
-   arrays every time.
-3. **In place.** Each step writes into its slice of those buffers
-   (``out=``), so the loops create no temporary arrays.
-4. **Gradients of W and b_s after the loop.** ``sum_t [x_t, 1]^T delta_t`` is
-   one product over all T B rows of the stored deltas.
-5. **tanh by the CPU.** Where NumPy's float64 ``tanh`` is vectorised (x86 CPUs
+   arrays costs about as much as the arithmetic on them, so ``A`` and
+   ``hidden_grads`` live in buffers that the **next** ``forward`` or
+   ``backward`` overwrites. Copy what you keep (``model.A.copy()``). The
+   gradients that ``backward`` returns are new arrays every time.
+3. **In place.** Each step writes into its slice of those buffers, or into a
+   (B, H) work array (``out=``), so the loops create no temporary arrays; the
+   gradients of all weights are summed inside the backward loop.
+4. **tanh by the CPU.** Where NumPy's float64 ``tanh`` is vectorised (x86 CPUs
    with AVX-512), it is used; elsewhere ``tanh s = 1 - 2 / (e^{2s} + 1)``
-   through ``exp`` is a little faster (measured: 1.05 to 1.1 times per call
-   with NumPy's AVX2 kernels; "Making it fast" has the numbers). The choice
-   is made once, at import, from NumPy's own CPU-feature report
+   through ``exp`` is faster ("Making it fast" has the measurements). The
+   choice is made once, at import, from NumPy's own CPU-feature report
    (``TANH_FLOAT64``). float32 makes the same choice one level down: its
    ``np.tanh`` is vectorised from AVX2 on (``TANH_FLOAT32``).
+
+Not done, because it was measured to cost time: summing the gradients of W and
+b_s after the loop, as one product over all T B rows of stored deltas. It saves
+T - 1 small products but writes and reads back a (T, B, H) array of deltas;
+``benchmarks/ablation.py`` keeps it as the variant ``AfterLoop``.
 """
 
 from __future__ import annotations
@@ -40,13 +42,13 @@ __all__ = ["FastRNN", "TANH_FLOAT64", "TANH_FLOAT32", "choose_tanh"]
 
 
 def choose_tanh(cpu_features: dict, dtype="float64") -> str:
-    """Pick the tanh for a CPU and a precision: ``"numpy"`` or ``"exp"`` ("Making it fast").
+    """Pick the tanh for a CPU and a precision: ``"numpy"`` or ``"exp"``.
 
     On x86-64, NumPy's float64 ``tanh`` is vectorised only in its AVX-512
     kernels (dispatch target ``X86_V4``, called ``AVX512_SKX`` before NumPy
     2.4), its float32 ``tanh`` from AVX2 on (``X86_V3``); below that it is a
-    scalar loop, and ``tanh`` through ``exp`` is faster (a little for float64,
-    about four times for float32). Other architectures get ``np.tanh``.
+    scalar loop, and ``tanh`` through ``exp`` is faster (``benchmarks/kernels.py``
+    measures both precisions on each level). Other architectures get ``np.tanh``.
     ``cpu_features`` is NumPy's ``__cpu_features__`` report, or a dict like
     it; a target switched off with ``NPY_DISABLE_CPU_FEATURES`` is False
     there, so the choice follows what NumPy really runs.
@@ -95,7 +97,7 @@ def _tanh_exp(s, out):
 
 
 class FastRNN(RNN):
-    """``RNN`` with a faster forward and backward pass ("Making it fast").
+    """``RNN`` with a faster forward and backward pass.
 
     The same parameters, initialisation, seeds and attributes as ``RNN``; only
     how ``forward`` and ``backward`` compute differs (see the module's notes).
@@ -117,7 +119,6 @@ class FastRNN(RNN):
             raise ValueError(f"tanh must be 'auto', 'numpy' or 'exp', got {tanh!r}")
         auto = TANH_FLOAT32 if self.dtype == np.float32 else TANH_FLOAT64
         self.tanh = auto if tanh == "auto" else tanh
-        self._deltas = None
 
     def forward(self, x, *, state_offset=None) -> np.ndarray:
         x = self._check_input(x)
@@ -152,36 +153,32 @@ class FastRNN(RNN):
         self._check_backward()
         A, X1 = self.A, self._X1
         T, B, H = A.shape[0] - 1, A.shape[1], self.hidden_size
+        n_in = self.input_size
         dy = self._check_d_loss(d_loss, B)
 
-        d_a = self._work_array("d_a", (T, B, H))              # d_a[t - 1] = dL/da_t
-        delta = self._work_array("delta", (T, B, H))
-        np.multiply(A[1:], A[1:], out=delta)              # becomes dL/ds_t, step by step
-        np.subtract(1.0, delta, out=delta)                # tanh'(s_t) = 1 - a_t^2, every t
+        d_a = self._work_array("d_a", (T, B, H))          # d_a[t - 1] = dL/da_t
+        delta = self._work_array("delta", (B, H))         # dL/ds_t of the current step
         np.matmul(dy, self.V.T, out=d_a[T - 1])
         R_T = np.ascontiguousarray(self.R.T)
+        d_Wb = np.zeros((n_in + 1, H), dtype=self.dtype)  # [dW; db_s^T]
         d_R = np.zeros((H, H), dtype=self.dtype)
-        term = np.empty((H, H), dtype=self.dtype)
+        term_Wb, term_R = np.empty_like(d_Wb), np.empty_like(d_R)
         for t in range(T, 0, -1):
-            np.multiply(d_a[t - 1], delta[t - 1], out=delta[t - 1])
+            np.multiply(A[t], A[t], out=delta)
+            np.subtract(1.0, delta, out=delta)            # tanh'(s_t) = 1 - a_t^2
+            delta *= d_a[t - 1]                           # delta_t = dL/ds_t
+            np.matmul(X1[t - 1].T, delta, out=term_Wb)    # [x_t, 1]^T delta_t
+            d_Wb += term_Wb
             if t > 1:                                     # a_0 = 0 adds nothing to dR
-                np.matmul(delta[t - 1], R_T, out=d_a[t - 2])
-                np.matmul(A[t - 1].T, delta[t - 1], out=term)
-                d_R += term
-        # [dW; db_s^T] = sum_t [x_t, 1]^T delta_t: one product over all steps.
-        n_in = self.input_size
-        d_Wb = X1.reshape(T * B, n_in + 1).T @ delta.reshape(T * B, H)
+                np.matmul(A[t - 1].T, delta, out=term_R)
+                d_R += term_R
+                np.matmul(delta, R_T, out=d_a[t - 2])
         d_W = np.ascontiguousarray(d_Wb[:n_in])
         d_bs = np.ascontiguousarray(d_Wb[n_in:].T)
         d_V = A[T].T @ dy
         d_by = dy.sum(axis=0)[:, None]
 
-        self.hidden_grads, self._deltas = d_a, delta
+        self.hidden_grads = d_a
         return self._set_grads({"d_W": d_W, "d_R": d_R, "d_bs": d_bs, "d_V": d_V, "d_by": d_by})
 
     backward.__doc__ = RNN.backward.__doc__
-
-    @property
-    def preactivation_grads(self):
-        """dL/ds_t for every t, shape (T, B, H), from the last ``backward`` (kept, not recomputed)."""
-        return self._deltas if self.hidden_grads is not None else None

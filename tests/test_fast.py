@@ -22,7 +22,7 @@ from memrnn.fast import (
     _tanh_exp,
     choose_tanh,
 )
-from memrnn.gradcheck import check_rnn, randomize_weights
+from memrnn.gradcheck import check_model, randomize_weights
 
 SIZES = [  # (T, B, H, in, out)
     (1, 4, 3, 1, 1),
@@ -71,7 +71,7 @@ def test_the_fast_model_passes_the_gradient_check_with_hidden_states():
     for tanh in ("numpy", "exp"):
         model = FastRNN(1, 5, 1, seed=0, tanh=tanh)
         randomize_weights(model, seed=1)
-        errors = check_rnn(seq_length=6, batch_size=3, model=model, seed=2)
+        errors = check_model(model, seq_length=6, batch_size=3, seed=2)
         assert max(errors.values()) < 1e-6, (tanh, errors)
 
 
@@ -178,9 +178,9 @@ def test_learner_limits_blas_threads_only_while_training():
     seen = []
 
     class Spy(FastRNN):
-        def update(self, lr):
+        def backward(self, d_loss):
             seen.append(blas_threads())
-            super().update(lr)
+            return super().backward(d_loss)
 
     learner = Learner(Spy(1, 4, 1, seed=0), MSELoss(), generate_samples(8, 3, seed=0))
     learner.train(2, 1e-2, progress=False)
