@@ -1,4 +1,4 @@
-"""The results of a sweep: what the runs say, the files they live in (chapters 5 to 7).
+"""The results of a sweep: what the runs say, the files they live in.
 
 ``SweepResult`` judges a sweep's runs against its settings (success, rates
 with Wilson intervals, the median MSE, the largest length solved reliably,
@@ -9,16 +9,19 @@ that the book shows ship with the package (``reference_results``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import numpy as np
 
+from .data import TRIVIAL_MSE
 from .information import bits_remembered, crossing_length, wilson_interval
 from .settings import FORMAT, RESULTS_NAME, SweepSettings
 
 __all__ = ["SweepResult", "load_results", "reference_results", "REFERENCES", "finished_runs",
-           "load_for_resume"]
+           "load_for_resume", "run_outcome", "budget_table", "choose_learning_rate",
+           "fall_index", "cliff_timing", "threshold_sensitivity", "LEARNED", "STUCK"]
 
 #: The shipped reference results: profile name -> file in ``memrnn/results``.
 #: ``python -m memrnn sweep --profile NAME`` recomputes one (``scripts/make-references.sh``
@@ -36,7 +39,7 @@ REFERENCES = {
 
 
 class SweepResult:
-    """The runs of a sweep and what they say (chapters 5 to 7).
+    """The runs of a sweep and what they say.
 
     Attributes
     ----------
@@ -65,9 +68,31 @@ class SweepResult:
             out.setdefault(r["length"], []).append(r)
         return out
 
+    def restricted(self, lengths) -> SweepResult:
+        """The runs at ``lengths`` only, as a sweep of those lengths."""
+        lengths = tuple(lengths)
+        return SweepResult(self.settings.replace(lengths=lengths),
+                           [dict(r) for r in self.runs if r["length"] in lengths])
+
     def rejudged(self, **changes) -> SweepResult:
-        """The same runs judged with other settings, e.g. ``threshold_bits=2`` (chapter 5)."""
+        """The same runs judged with other settings, e.g. ``threshold_bits=2``."""
         return SweepResult(self.settings.replace(**changes), [dict(r) for r in self.runs])
+
+    def at_budget(self, updates: int) -> SweepResult:
+        """The runs as they stood after ``updates`` updates (a checkpoint), judged like a sweep.
+
+        A run that had diverged by then has no MSE and counts as a failure.
+        """
+        if updates == self.settings.steps:
+            return self
+        if updates not in self.settings.checkpoints:
+            raise ValueError(f"no checkpoint at {updates!r} updates; the runs were evaluated at "
+                             f"{list(self.settings.checkpoints) + [self.settings.steps]}")
+        runs = []
+        for r in self.runs:
+            mse = dict((int(k), v) for k, v in r["checkpoints"]).get(updates)
+            runs.append(dict(r, eval_mse=mse, diverged=mse is None))
+        return SweepResult(self.settings.replace(steps=updates, checkpoints=()), runs)
 
     def summary(self) -> list[dict]:
         """Per length: runs, successes, success rate with its 95 % Wilson interval,
@@ -106,7 +131,7 @@ class SweepResult:
 
     def crossing(self, level=None, n_boot=2000, seed=0) -> dict:
         """The length where the success rate falls through ``level`` (default
-        ``settings.reliable``), with a 95 % bootstrap interval (chapter 5).
+        ``settings.reliable``), with a 95 % bootstrap interval.
 
         See ``memrnn.information.crossing_length``.
         """
@@ -181,7 +206,7 @@ def load_results(path) -> SweepResult:
 
 
 def reference_results(name: str = "reference") -> SweepResult:
-    """Reference results shipped with memrnn (chapters 5 to 7).
+    """Reference results shipped with memrnn.
 
     ``name`` is a key of ``REFERENCES`` and of ``PROFILES``: ``"reference"`` is
     chapter 5's reference protocol. Rerunning its sweep on your machine
@@ -217,9 +242,171 @@ def load_for_resume(path: Path, settings: SweepSettings) -> dict:
     if not Path(path).exists():
         return {}
     old = load_results(path)
-    theirs, ours = old.settings.training(), settings.training()
+    theirs, ours = dataclasses.asdict(old.settings.training()), dataclasses.asdict(settings.training())
     diff = [f"{k} {theirs[k]!r} (file) vs {ours[k]!r} (now)" for k in ours if theirs[k] != ours[k]]
     if diff:
         raise ValueError(f"{path} holds a sweep with different settings: " + "; ".join(diff)
                          + ". Use another output folder, or delete the file to start over.")
     return {(r["length"], r["repeat"]): r for r in old.runs}
+
+
+def choose_learning_rate(grid: dict) -> float:
+    """The learning rate a grid search picks for one arm.
+
+    Parameters
+    ----------
+    grid : dict float -> SweepResult
+        For each learning rate tried, the sweep of its selection runs.
+
+    Returns
+    -------
+    float
+        The rate whose runs remember the most bits on average (a diverged run
+        remembers 0); a tie goes to the lower mean held-out MSE, then to the
+        smaller rate.
+    """
+    if not grid:
+        raise ValueError("the grid is empty: give at least one learning rate and its runs")
+
+    def score(lr):
+        runs = grid[lr].runs
+        mses = [np.inf if r["eval_mse"] is None else r["eval_mse"] for r in runs]
+        bits = float(np.mean([bits_remembered(m) for m in mses]))
+        return (-bits, float(np.mean(np.minimum(mses, TRIVIAL_MSE * 10))), lr)
+
+    return min(grid, key=score)
+
+
+#: A run has *learned* once its batch loss is below this share of 1/3, and is *back at* 1/3
+#: while its loss is above that share (chapters 5 and 6).
+LEARNED, STUCK = 0.75, 0.8
+
+
+def fall_index(losses, trivial=TRIVIAL_MSE):
+    """Where a loss curve fell back to the trivial level for good, or None.
+
+    A run *fell back* when its batch loss, after having been below
+    ``LEARNED`` times 1/3, rises above ``STUCK`` times 1/3 and stays there to
+    the end of the curve. Returns the index of the first point of that last
+    stretch above ``STUCK`` times 1/3, or None if the run never learned or
+    does not end near 1/3.
+    """
+    loss = np.asarray(losses, dtype=float)
+    if loss.size == 0:
+        return None
+    above = ~(loss <= STUCK * trivial)                 # NaN (a diverged update) counts as above
+    if not above[-1]:
+        return None
+    start = loss.size - int(np.argmin(above[::-1])) if not above.all() else 0
+    before = loss[:start]
+    if before.size and np.nanmin(before) < LEARNED * trivial:
+        return start
+    return None
+
+
+def run_outcome(run, threshold_mse, trivial=TRIVIAL_MSE) -> str:
+    """How one run ended: "success", "partial", "fell back" or "failed".
+
+    A run that misses the threshold is *partial* if it still ends clearly
+    below 1/3 (under ``STUCK`` times it): it remembers something, less than
+    asked. One that ends near 1/3 *fell back* if its logged loss curve did
+    (``fall_index``), and *failed* if it never learned.
+    """
+    mse = run["eval_mse"]
+    if mse is not None and not run["diverged"]:
+        if mse <= threshold_mse:
+            return "success"
+        if mse < STUCK * trivial:
+            return "partial"
+    return "fell back" if fall_index(run["losses"], trivial) is not None else "failed"
+
+
+def cliff_timing(result: SweepResult) -> dict:
+    """Does the largest gradient of a run that fell back come just before the fall?
+
+    For each run that fell back, the *window* runs from the logged update
+    with the lowest loss to the first logged update of the fall. If the
+    largest gradient of the run fell at a random update, it would land in its
+    window with probability (window length) / (updates); summed over the runs
+    that is the count expected by chance, and ``p`` is the chance of seeing at
+    least the observed count (an exact Poisson-binomial tail).
+
+    Returns
+    -------
+    dict
+        ``runs`` (that fell back), ``in_window``, ``expected``, ``p``, and
+        ``position``: per run, where its largest gradient lies, with 0 at the
+        loss minimum and 1 at the fall.
+    """
+    thr = result.settings.threshold_mse
+    probs, hits, position = [], 0, []
+    for r in result.runs:
+        if run_outcome(r, thr) != "fell back" or r.get("max_grad_step") is None:
+            continue
+        steps, loss = np.asarray(r["loss_steps"]), np.asarray(r["losses"], dtype=float)
+        rise = int(steps[fall_index(loss)])
+        low = int(steps[int(np.nanargmin(loss))])
+        spike = int(r["max_grad_step"])
+        hits += low <= spike <= rise
+        probs.append((rise - low + 1) / result.settings.steps)
+        position.append((spike - low) / max(rise - low, 1))
+    dist = np.zeros(len(probs) + 1)
+    dist[0] = 1.0
+    for q in probs:                                  # P(k of the runs land in their window)
+        dist[1:] = dist[1:] * (1 - q) + dist[:-1] * q
+        dist[0] *= 1 - q
+    return {"runs": len(probs), "in_window": int(hits), "expected": float(np.sum(probs)),
+            "p": float(min(1.0, dist[hits:].sum())), "position": position}
+
+
+def threshold_sensitivity(result: SweepResult, bits=None) -> list[dict]:
+    """The chapter's verdicts at other success thresholds.
+
+    Returns, for each threshold in ``bits`` (default 0.5 to 2 bits in steps
+    of 0.125), the ``reach`` (largest reliably solved length, or None), the
+    80 % ``crossing`` with its interval, and the set of ``reliable`` lengths.
+    """
+    bits = np.arange(0.5, 2.0001, 0.125) if bits is None else np.asarray(bits, dtype=float)
+    rows = []
+    for b in bits:
+        judged = result.rejudged(threshold_bits=float(b))
+        cross = judged.crossing(n_boot=400)
+        rows.append({"bits": float(b), "reach": judged.largest_reliable_length(),
+                     "crossing": cross["estimate"], "low": cross["low"], "high": cross["high"],
+                     "reliable": [row["length"] for row in judged.summary()
+                                  if row["success_rate"] >= judged.settings.reliable]})
+    return rows
+
+
+def budget_table(result: SweepResult, threshold_mse=None) -> dict:
+    """Successes by training budget, from runs evaluated at checkpoints.
+
+    Returns
+    -------
+    dict
+        ``{length: {updates: (successes, runs)}}`` for every checkpoint of
+        ``result.settings`` and for its final budget. A run that diverged
+        before a checkpoint counts as a failure there.
+    """
+    thr = result.settings.threshold_mse if threshold_mse is None else threshold_mse
+    table = {}
+    for k in list(result.settings.checkpoints) + [result.settings.steps]:
+        for length, runs in result.at_budget(k).by_length().items():
+            wins = sum(r["eval_mse"] is not None and r["eval_mse"] <= thr for r in runs)
+            table.setdefault(length, {})[k] = (wins, len(runs))
+    return dict(sorted(table.items()))
+
+
+def first_to_last(result: SweepResult, length: int, key: str, stage: str) -> np.ndarray:
+    """How much of the gradient reaches the first step, relative to the last.
+
+    For every run of ``result`` at ``length`` that kept its gradient probe at
+    ``stage`` ("init" or "final"), the norm of the gradient at the first state
+    over the norm at the last, ``probe[stage][key][0] / probe[stage][key][-1]``,
+    where ``key`` names the state ("hidden_norms", or "cell_norms" for an LSTM).
+    """
+    runs = result.by_length().get(length)
+    if runs is None:
+        raise ValueError(f"no runs at length {length!r}; the lengths are {sorted(result.by_length())}")
+    return np.array([r["probe"][stage][key][0] / r["probe"][stage][key][-1]
+                     for r in runs if r.get("probe") and r["probe"].get(stage)], dtype=float)

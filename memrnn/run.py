@@ -1,4 +1,4 @@
-"""One training run, from settings and (sequence length, repetition): chapters 4 to 7.
+"""One training run, from settings and (sequence length, repetition).
 
 Everything that trains a model for an experiment goes through ``train_one``:
 the sweep's workers (``run_one``), chapter 6's watched runs
@@ -9,6 +9,7 @@ wherever it is made: ``memrnn train --seq-length T --repeat r`` reproduces run
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import pickle
@@ -18,53 +19,89 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _io, vanishing
+from . import _checks, _io, vanishing
 from .data import generate_samples
 from .learner import Learner, TrainingDiverged
 from .losses import MSELoss
+from .optim import OPTIMIZERS
+from .settings import Training
 
 __all__ = ["run_seed", "make_model", "train_one", "run_one", "monitored_run", "machine_info"]
 
 
 def run_seed(seed: int, length: int, repeat: int) -> np.random.SeedSequence:
-    """The seed of run (length, repeat): independent of the order runs execute in (chapter 5).
+    """The seed of run (length, repeat): independent of the order runs execute in.
 
     ``spawn(3)`` of it gives the three streams of a run: initial weights,
     training batches and held-out batches.
     """
-    return np.random.SeedSequence([int(seed), int(length), int(repeat)])
+    return np.random.SeedSequence([_checks.nonnegative_int(seed, "seed"),
+                                   _checks.positive_int(length, "length"),
+                                   _checks.nonnegative_int(repeat, "repeat")])
 
 
-def make_model(training: dict, seed):
+def make_model(training: Training, seed, length: int | None = None):
     """The model that ``training`` describes, with initial weights drawn from ``seed``.
 
     Parameters
     ----------
-    training : dict
-        ``SweepSettings.training()``: uses ``model``, ``implementation``,
-        ``hidden``, ``dtype`` and, for the LSTM, ``forget_bias``.
+    training : Training
+        Uses ``model``, ``implementation``, ``hidden``, ``dtype`` and, for the
+        LSTM, ``forget_bias`` and ``gate_init``.
     seed : SeedSequence, int or Generator
+    length : int or None
+        The sequence length T: the chrono initialisation draws its biases
+        from ``U(1, T - 1)``; no other model uses it.
     """
-    dtype = np.dtype(training["dtype"])
-    hidden = training["hidden"]
-    if training["model"] == "rnn":
-        if training["implementation"] == "plain":
+    dtype = np.dtype(training.dtype)
+    hidden = training.hidden
+    if training.model == "rnn":
+        if training.implementation == "plain":
             from .rnn import RNN as cls
         else:
             from .fast import FastRNN as cls
         return cls(1, hidden, 1, seed=seed, dtype=dtype)
-    if training["model"] == "lstm":
-        if training["implementation"] == "plain":
+    if training.model == "lstm":
+        if training.implementation == "plain":
             from .lstm import LSTM as cls
         else:
             from .fast_lstm import FastLSTM as cls
-        return cls(1, hidden, 1, seed=seed, dtype=dtype, forget_bias=training["forget_bias"])
-    raise ValueError(f"model must be 'rnn' or 'lstm', got {training['model']!r}")
+        model = cls(1, hidden, 1, seed=seed, dtype=dtype, forget_bias=training.forget_bias)
+        if training.gate_init == "chrono":
+            if length is None or length < 3:
+                raise ValueError(f"the chrono initialisation needs a sequence length of at "
+                                 f"least 3, got {length!r}")
+            chrono_biases(model, length, _side_stream(seed))
+        return model
+    raise ValueError(f"model must be 'rnn' or 'lstm', got {training.model!r}")
+
+
+def chrono_biases(model, t_max: int, rng) -> None:
+    """Set an LSTM's gate biases to the chrono initialisation.
+
+    Tallec & Ollivier (2018): each unit's forget bias is ``log(u)`` with
+    ``u ~ U(1, t_max - 1)``, and its input bias is the negative, so that the
+    units start with forgetting times spread over the lengths up to ``t_max``.
+    """
+    H = model.hidden_size
+    b_f = np.log(rng.uniform(1.0, t_max - 1.0, size=H))
+    model.b[H:2 * H, 0] = b_f
+    model.b[0:H, 0] = -b_f
+
+
+def _side_stream(seed) -> np.random.Generator:
+    """A stream independent of the weights' one, derived from the same ``seed``."""
+    if isinstance(seed, np.random.SeedSequence):
+        return np.random.default_rng(
+            np.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + (1 << 20,)))
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng([int(seed), 1 << 20])
 
 
 @functools.lru_cache(maxsize=1)
 def machine_info() -> dict:
-    """Where a run was computed: CPU, NumPy and its SIMD targets, OpenBLAS, Python (chapter 5).
+    """Where a run was computed: CPU, NumPy and its SIMD targets, OpenBLAS, Python.
 
     float64 results agree across machines only statistically: NumPy picks its
     SIMD kernels, and OpenBLAS its matrix kernels, by CPU at run time, and the
@@ -87,8 +124,11 @@ def machine_info() -> dict:
         from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
     except ImportError:                                    # NumPy 1.x
         from numpy.core._multiarray_umath import __cpu_dispatch__, __cpu_features__
-    blas = [f"{lib.get('internal_api')} {lib.get('version')} ({lib.get('architecture')})"
-            for lib in threadpool_info() if lib.get("user_api") == "blas"]
+    # NumPy's own BLAS: another library imported into the process (SciPy's) brings its own,
+    # which computes nothing here and would make the record depend on what else is loaded.
+    libs = [lib for lib in threadpool_info() if lib.get("user_api") == "blas"]
+    libs = [lib for lib in libs if Path(lib.get("filepath", "")).parent.name.startswith("numpy")] or libs
+    blas = [f"{lib.get('internal_api')} {lib.get('version')} ({lib.get('architecture')})" for lib in libs]
     return {
         "cpu": cpu,
         "machine": platform.machine(),
@@ -102,9 +142,9 @@ def machine_info() -> dict:
     }
 
 
-def train_one(training: dict, length: int, repeat: int, *, callback=None, progress=False,
+def train_one(training: Training, length: int, repeat: int, *, callback=None, progress=False,
               probe=True):
-    """Train and evaluate run (length, repeat) of an experiment (chapters 4 to 7).
+    """Train and evaluate run (length, repeat) of an experiment.
 
     The run draws its initial weights, its training batches and its held-out
     batches from three independent streams of ``run_seed(seed, length,
@@ -113,13 +153,13 @@ def train_one(training: dict, length: int, repeat: int, *, callback=None, progre
 
     Parameters
     ----------
-    training : dict
-        ``SweepSettings.training()``.
+    training : Training
+        For example ``SweepSettings.training()``, or the settings themselves.
     length, repeat : int
         The sequence length T and the repetition r.
     callback : callable or None
-        Passed to ``Learner.train``: called at every update (chapter 6's
-        ``vanishing.Monitor``).
+        Passed to ``Learner.train``: called at every update (a
+        ``vanishing.Monitor``, for example).
     progress : bool
         Show a progress bar (the command line does).
     probe : bool
@@ -135,61 +175,62 @@ def train_one(training: dict, length: int, repeat: int, *, callback=None, progre
         included), ``max_grad_norm``, ``median_grad_norm``, ``max_grad_step``,
         ``grad_max_per_log`` (the largest gradient norm of each block of
         ``log_steps`` updates), ``clipped``, ``checkpoints`` ([update,
-        held-out MSE or None] for each of ``training["checkpoints"]``), ``probe`` (``init`` and
+        held-out MSE or None] for each of ``training.checkpoints``), ``probe`` (``init`` and
         ``final`` summaries, or None), ``machine`` and ``wall_time`` (s).
     learner : Learner
         The trained learner, with its model.
     """
     from threadpoolctl import threadpool_limits
 
-    start = time.perf_counter()
-    t = dict(training)
-    init_ss, train_ss, eval_ss = run_seed(t["seed"], length, repeat).spawn(3)
-    dtype = np.dtype(t["dtype"])
+    start, cpu_start = time.perf_counter(), time.process_time()
+    t = training
+    init_ss, train_ss, eval_ss = run_seed(t.seed, length, repeat).spawn(3)
+    dtype = np.dtype(t.dtype)
     with threadpool_limits(1, "blas"):
-        model = make_model(t, init_ss)
-        x_probe, y_probe = next(generate_samples(t["batch"], length, seed=eval_ss, dtype=dtype))
+        model = make_model(t, init_ss, length)
+        x_probe, y_probe = next(generate_samples(t.batch, length, seed=eval_ss, dtype=dtype))
         before = vanishing.summarize(model, x_probe, y_probe) if probe else None
         learner = Learner(model, MSELoss(),
-                          generate_samples(t["batch"], length, seed=train_ss, dtype=dtype))
+                          generate_samples(t.batch, length, seed=train_ss, dtype=dtype),
+                          optimizer=OPTIMIZERS[t.optimizer]())
 
         def evaluate():
-            mse = learner.evaluate(t["eval_batches"],
-                                   generate_samples(t["batch"], length, seed=eval_ss, dtype=dtype))
+            mse = learner.evaluate(t.eval_batches,
+                                   generate_samples(t.batch, length, seed=eval_ss, dtype=dtype))
             return mse if np.isfinite(mse) else None
 
         # Training stops at each checkpoint to be evaluated, then goes on: the
         # same stream of batches and the same optimizer state, so the run is
         # the one it would be without stops.
-        marks = [k for k in t.get("checkpoints", ()) if k < t["steps"]] + [t["steps"]]
+        marks = list(t.checkpoints) + [t.steps]
         diverged_at, at_checkpoint = None, {}
         for mark in marks:
             try:
-                learner.train(mark - learner.step, t["lr"], log_steps=t["log_steps"],
-                              progress=progress, blas_threads=None, clip=t["clip"],
-                              callback=callback, optimizer=t["optimizer"])
+                learner.train(mark - learner.step, t.lr, log_steps=t.log_steps,
+                              progress=progress, blas_threads=None, clip=t.clip,
+                              callback=callback)
             except TrainingDiverged as err:
                 diverged_at = err.step
                 break
-            if mark < t["steps"]:
+            if mark < t.steps:
                 at_checkpoint[mark] = evaluate()
         eval_mse = None
         if diverged_at is None:
             eval_mse = evaluate()
             if eval_mse is None:
-                diverged_at = t["steps"]
+                diverged_at = t.steps
         after = (vanishing.summarize(model, x_probe, y_probe)
                  if probe and diverged_at is None else None)
     # The curve logged every log_steps updates and at the last one; a stop at a
     # checkpoint also logs the update before it, which is left out here.
     steps = [k for k in sorted(learner.loss_values)
-             if k % t["log_steps"] == 0 or k == learner.step - 1]
+             if k % t.log_steps == 0 or k == learner.step - 1]
     g = np.asarray(learner.grad_norms, dtype=float)
-    blocks = [g[i:i + t["log_steps"]].max() for i in range(0, g.size, t["log_steps"])]
+    blocks = [g[i:i + t.log_steps].max() for i in range(0, g.size, t.log_steps)]
     record = {
         "length": int(length),
         "repeat": int(repeat),
-        "seed": [int(t["seed"]), int(length), int(repeat)],
+        "seed": [t.seed, int(length), int(repeat)],
         "eval_mse": eval_mse,
         "diverged": diverged_at is not None,
         "diverged_at": diverged_at,
@@ -204,12 +245,13 @@ def train_one(training: dict, length: int, repeat: int, *, callback=None, progre
         "probe": {"init": before, "final": after} if probe else None,
         "machine": machine_info(),
         "wall_time": time.perf_counter() - start,
+        "cpu_time": time.process_time() - cpu_start,
     }
     return record, learner
 
 
-def run_one(training: dict, length: int, repeat: int) -> dict:
-    """Train and evaluate one run and return its record: the unit of work of a sweep (chapter 5).
+def run_one(training: Training, length: int, repeat: int) -> dict:
+    """Train and evaluate one run and return its record: the unit of work of a sweep.
 
     A module-level function of plain arguments, so that worker processes and
     cluster executors can pickle it. See ``train_one``.
@@ -217,9 +259,9 @@ def run_one(training: dict, length: int, repeat: int) -> dict:
     return train_one(training, length, repeat)[0]
 
 
-def monitored_run(training: dict, length: int, repeat: int = 0, every: int = 25, n_seq: int = 64,
+def monitored_run(training: Training, length: int, repeat: int = 0, every: int = 25, n_seq: int = 64,
                   cache=None) -> dict:
-    """Train run (length, repeat) watched by a ``vanishing.Monitor`` (chapter 6).
+    """Train run (length, repeat) watched by a ``vanishing.Monitor``.
 
     The same run, update for update, as ``run_one(training, length, repeat)``
     in a sweep on the same machine, with a monitor attached and the full
@@ -228,8 +270,7 @@ def monitored_run(training: dict, length: int, repeat: int = 0, every: int = 25,
 
     Parameters
     ----------
-    training : dict
-        ``SweepSettings.training()``.
+    training : Training
     length, repeat : int
     every : int
         Monitor snapshot interval.
@@ -249,17 +290,18 @@ def monitored_run(training: dict, length: int, repeat: int = 0, every: int = 25,
     """
     key = None
     if cache is not None:
-        name = "|".join(f"{k}={training[k]!r}" for k in sorted(training))
+        fields = dataclasses.asdict(training.training())
+        name = "|".join(f"{k}={fields[k]!r}" for k in sorted(fields))
         key = Path(cache) / "monitored" / (
-            f"T{length}-r{repeat}-e{every}-n{n_seq}-{hash_text(name):016x}.pickle")
+            f"T{length}-r{repeat}-e{every}-n{n_seq}-{_hash_text(name):016x}.pickle")
         if key.exists():
             with open(key, "rb") as fh:
                 return pickle.load(fh)
     monitor = vanishing.Monitor(every)
-    _, eval_ss = run_seed(training["seed"], length, repeat).spawn(3)[1:]
-    dtype = np.dtype(training["dtype"])
-    x_probe, y_probe = next(generate_samples(training["batch"], length, seed=eval_ss, dtype=dtype))
-    init_model = make_model(training, run_seed(training["seed"], length, repeat).spawn(3)[0])
+    init_ss, _, eval_ss = run_seed(training.seed, length, repeat).spawn(3)
+    dtype = np.dtype(training.dtype)
+    x_probe, y_probe = next(generate_samples(training.batch, length, seed=eval_ss, dtype=dtype))
+    init_model = make_model(training, init_ss, length)
     before = vanishing.diagnose(init_model, x_probe, y_probe, n_seq)
     record, learner = train_one(training, length, repeat, callback=monitor)
     after = (vanishing.diagnose(learner.model, x_probe, y_probe, n_seq)
@@ -273,7 +315,7 @@ def monitored_run(training: dict, length: int, repeat: int = 0, every: int = 25,
     return out
 
 
-def hash_text(text: str) -> int:
+def _hash_text(text: str) -> int:
     """A stable 64-bit hash of ``text`` (Python's own ``hash`` changes per process)."""
     import hashlib
 
@@ -281,6 +323,6 @@ def hash_text(text: str) -> int:
 
 
 def cache_folder():
-    """The book build's shared cache folder (``$MEMRNN_BOOK_CACHE``), or None (chapters 5 to 7)."""
+    """The book build's shared cache folder (``$MEMRNN_BOOK_CACHE``), or None."""
     folder = os.environ.get("MEMRNN_BOOK_CACHE")
     return Path(folder) if folder else None

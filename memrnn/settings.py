@@ -1,4 +1,4 @@
-"""What defines an experiment: the settings of a sweep, and the named profiles (chapters 5 to 7).
+"""What defines an experiment: the settings of a sweep, and the named profiles.
 
 A sweep trains one model per (sequence length, repetition). ``SweepSettings``
 holds everything that decides what those runs compute, plus how to judge
@@ -11,12 +11,11 @@ from __future__ import annotations
 import dataclasses
 import os
 
-import numpy as np
-
 from . import _checks
 from .information import mse_for_bits
+from .optim import OPTIMIZERS
 
-__all__ = ["SweepSettings", "PROFILES", "FORMAT", "RESULTS_NAME", "MODELS", "OPTIMIZERS",
+__all__ = ["Training", "SweepSettings", "PROFILES", "FORMAT", "RESULTS_NAME", "MODELS",
            "IMPLEMENTATIONS", "SEED_VARIABLE", "base_seed"]
 
 #: The results file format written by this version of memrnn.
@@ -24,14 +23,14 @@ FORMAT = "memrnn-sweep/2"
 #: The name of a sweep's results file inside its output folder.
 RESULTS_NAME = "results.json"
 MODELS = ("rnn", "lstm")
-OPTIMIZERS = ("sgd", "adam")
+_GATE_INITS = ("constant", "chrono")
 IMPLEMENTATIONS = ("fast", "plain")
 #: The environment variable that sets the book's base seed (default 0).
 SEED_VARIABLE = "MEMRNN_SEED"
 
 
 def base_seed() -> int:
-    """The base seed of the book's own runs: ``$MEMRNN_SEED``, or 0 (chapters 4 to 7).
+    """The base seed of the book's own runs: ``$MEMRNN_SEED``, or 0.
 
     The published book is built with 0. The test command builds the training
     chapters again with other seeds, to check that every claim they assert
@@ -48,18 +47,13 @@ def base_seed() -> int:
 
 
 @dataclasses.dataclass(frozen=True)
-class SweepSettings:
-    """Everything that defines a sweep (chapters 5 to 7).
+class Training:
+    """What one run computes: the model, its training and its evaluation.
 
-    The training settings (``TRAINING_KEYS``) must match for a results file to
-    be resumed; the others only choose which runs to do and how to judge them.
+    Every value is checked once, here; what holds a ``Training`` can trust it.
 
     Parameters
     ----------
-    lengths : tuple of int
-        Sequence lengths T to try.
-    repeats : int
-        Independent runs per length, each with its own seed.
     steps, hidden, batch, lr, eval_batches, log_steps :
         Training updates, hidden size, batch size, learning rate, held-out
         batches for the evaluation MSE, and the loss-logging interval.
@@ -67,31 +61,29 @@ class SweepSettings:
         Base seed. Run (T, r) uses ``SeedSequence([seed, T, r])``.
     dtype : {"float64", "float32"}
     clip : float or None
-        Gradient-norm clipping threshold (chapter 6), or None.
+        Gradient-norm clipping threshold, or None.
     model : {"rnn", "lstm"}
-        The vanilla tanh RNN (chapters 3 to 6) or the LSTM (chapter 7).
+        The vanilla tanh RNN or the LSTM.
     optimizer : {"sgd", "adam"}
-        Plain SGD (the book's reference) or Adam (chapter 7).
+        A name in ``memrnn.optim.OPTIMIZERS``: plain SGD (the book's
+        reference) or Adam.
     implementation : {"fast", "plain"}
-        ``FastRNN`` (default) or the plain ``RNN`` the book shows; they agree
-        to rounding, so results differ only in the last bits.
+        ``FastRNN`` and ``FastLSTM`` (default) or the plain ``RNN`` and
+        ``LSTM`` the book shows; they agree to rounding, so results differ only
+        in the last bits.
     forget_bias : float
-        The LSTM's initial forget-gate bias (chapter 7); ignored by the RNN.
+        The LSTM's initial forget-gate bias; ignored by the RNN.
+    gate_init : {"constant", "chrono"}
+        How the LSTM's gate biases start: "constant" sets the forget gate's to
+        ``forget_bias`` and the others to 0; "chrono" draws each unit's forget
+        bias as ``log(u)``, ``u ~ U(1, T - 1)``, and sets its input bias to the
+        negative (Tallec & Ollivier 2018), with T the run's sequence length.
     checkpoints : tuple of int
         Update counts below ``steps`` at which each run is also evaluated on
-        its held-out batches (chapter 7's reach against budget). The run is
-        the same run; a checkpoint at 5000 is what a 5000-update run would end
-        with.
-    threshold_bits : float
-        A run succeeds when its evaluation MSE is at most
-        ``mse_for_bits(threshold_bits)``: 1 bit means MSE <= 1/12, a quarter of 1/3.
-    reliable : float
-        A length counts as reliably solved when at least this share of its runs
-        succeed.
+        its held-out batches. The run is the same run; a checkpoint at 5000
+        is what a 5000-update run would end with.
     """
 
-    lengths: tuple = (5, 10, 12, 15, 17, 20, 25, 30, 40)
-    repeats: int = 20
     steps: int = 5000
     hidden: int = 10
     batch: int = 1024
@@ -105,85 +97,109 @@ class SweepSettings:
     optimizer: str = "sgd"
     implementation: str = "fast"
     forget_bias: float = 1.0
+    gate_init: str = "constant"
     checkpoints: tuple = ()
+
+    def __post_init__(self):
+        def put(name, value):
+            object.__setattr__(self, name, value)
+
+        for name in ("steps", "hidden", "batch", "eval_batches", "log_steps"):
+            put(name, _checks.positive_int(getattr(self, name), name))
+        put("lr", _checks.positive_float(self.lr, "lr"))
+        put("seed", _checks.nonnegative_int(self.seed, "seed"))
+        for name, allowed in (("dtype", ("float64", "float32")), ("model", MODELS),
+                              ("optimizer", tuple(OPTIMIZERS)), ("implementation", IMPLEMENTATIONS),
+                              ("gate_init", _GATE_INITS)):
+            _checks.one_of(getattr(self, name), allowed, name)
+        if self.clip is not None:
+            put("clip", _checks.positive_float(self.clip, "clip"))
+        marks = tuple(sorted(set(_checks.int_sequence(self.checkpoints, "checkpoints", empty_ok=True))))
+        if marks and marks[-1] >= self.steps:
+            raise ValueError(f"checkpoints must lie below steps = {self.steps}, got {marks}")
+        put("checkpoints", marks)
+        put("forget_bias", _checks.real_number(self.forget_bias, "forget_bias"))
+
+    def training(self) -> Training:
+        """Only the settings that change what a run computes."""
+        return Training(**{f.name: getattr(self, f.name) for f in dataclasses.fields(Training)})
+
+    def replace(self, **changes):
+        """A copy with ``changes``, checked like a new one."""
+        return dataclasses.replace(self, **changes)
+
+    def describe(self) -> str:
+        """One line naming what the runs train: model, optimizer, budget, precision."""
+        if self.model == "rnn":
+            model = "RNN"
+        elif self.gate_init == "chrono":
+            model = "LSTM (chrono init)"
+        else:
+            model = f"LSTM (forget bias {self.forget_bias:g})"
+        opt = "Adam" if self.optimizer == "adam" else "SGD"
+        clip = f", clip {self.clip:g}" if self.clip is not None else ""
+        return (f"{model} H = {self.hidden}, {opt} lr {self.lr:g}, {self.steps} updates of "
+                f"{self.batch}, {self.dtype}{clip}")
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepSettings(Training):
+    """Everything that defines a sweep: the ``Training`` of its runs, which runs, how to judge them.
+
+    The training settings (``training()``) must match for a results file to
+    be resumed; the others only choose which runs to do and how to judge them.
+
+    Parameters
+    ----------
+    lengths : tuple of int
+        Sequence lengths T to try.
+    repeats : int
+        Independent runs per length, each with its own seed.
+    threshold_bits : float
+        A run succeeds when its evaluation MSE is at most
+        ``mse_for_bits(threshold_bits)``: 1 bit means MSE <= 1/12, a quarter of 1/3.
+    reliable : float
+        A length counts as reliably solved when at least this share of its runs
+        succeed.
+    **training
+        The fields of ``Training``.
+    """
+
+    lengths: tuple = (5, 10, 12, 15, 17, 20, 25, 30, 40)
+    repeats: int = 20
     threshold_bits: float = 1.0
     reliable: float = 0.8
 
-    TRAINING_KEYS = ("steps", "hidden", "batch", "lr", "eval_batches", "log_steps", "seed",
-                     "dtype", "clip", "model", "optimizer", "implementation", "forget_bias",
-                     "checkpoints")
-
     def __post_init__(self):
-        lengths = self.lengths
-        if isinstance(lengths, (int, np.integer)) or not hasattr(lengths, "__iter__"):
-            raise TypeError(f"lengths must be a sequence of positive ints, got {lengths!r}")
-        lengths = tuple(_checks.positive_int(T, "each length") for T in lengths)
-        if not lengths:
-            raise ValueError("lengths is empty: give at least one sequence length")
+        super().__post_init__()
+        lengths = _checks.int_sequence(self.lengths, "lengths")
         if len(set(lengths)) != len(lengths):
             raise ValueError(f"lengths has duplicates: {lengths}")
-        object.__setattr__(self, "lengths", tuple(sorted(lengths)))
-        for name in ("repeats", "steps", "hidden", "batch", "eval_batches", "log_steps"):
-            object.__setattr__(self, name, _checks.positive_int(getattr(self, name), name))
-        object.__setattr__(self, "lr", _checks.positive_float(self.lr, "lr"))
-        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative int, got {self.seed!r}")
-        object.__setattr__(self, "seed", int(self.seed))
-        for name, allowed in (("dtype", ("float64", "float32")), ("model", MODELS),
-                              ("optimizer", OPTIMIZERS), ("implementation", IMPLEMENTATIONS)):
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
-        if self.clip is not None:
-            object.__setattr__(self, "clip", _checks.positive_float(self.clip, "clip"))
-        marks = self.checkpoints
-        if isinstance(marks, (int, np.integer)) or not hasattr(marks, "__iter__"):
-            raise TypeError(f"checkpoints must be a sequence of update counts, got {marks!r}")
-        marks = tuple(sorted({_checks.positive_int(k, "each checkpoint") for k in marks}))
-        if marks and marks[-1] >= self.steps:
-            raise ValueError(f"checkpoints must lie below steps = {self.steps}, got {marks}")
-        object.__setattr__(self, "checkpoints", marks)
-        bias = float(self.forget_bias)
-        if not np.isfinite(bias):
-            raise ValueError(f"forget_bias must be a finite number, got {self.forget_bias!r}")
-        object.__setattr__(self, "forget_bias", bias)
-        bits = float(self.threshold_bits)
-        if not (np.isfinite(bits) and bits > 0):
-            raise ValueError(f"threshold_bits must be a positive number, got {self.threshold_bits!r}")
-        object.__setattr__(self, "threshold_bits", bits)
-        if not 0 < float(self.reliable) <= 1:
+        object.__setattr__(self, "lengths", lengths)
+        object.__setattr__(self, "repeats", _checks.positive_int(self.repeats, "repeats"))
+        object.__setattr__(self, "threshold_bits",
+                           _checks.positive_float(self.threshold_bits, "threshold_bits"))
+        reliable = _checks.real_number(self.reliable, "reliable")
+        if not 0 < reliable <= 1:
             raise ValueError(f"reliable must be a share in (0, 1], got {self.reliable!r}")
-        object.__setattr__(self, "reliable", float(self.reliable))
+        object.__setattr__(self, "reliable", reliable)
 
     @property
     def threshold_mse(self) -> float:
         """The evaluation MSE at or below which a run succeeds."""
         return float(mse_for_bits(self.threshold_bits))
 
-    def training(self) -> dict:
-        """The settings that change what a run computes."""
-        return {k: getattr(self, k) for k in self.TRAINING_KEYS}
-
     def as_dict(self) -> dict:
-        d = dataclasses.asdict(self)
-        d["lengths"] = list(self.lengths)
-        d["checkpoints"] = list(self.checkpoints)
+        """The settings as JSON-ready values, in the order of a results file."""
+        d = {"lengths": list(self.lengths), "repeats": self.repeats}
+        d.update(dataclasses.asdict(self.training()), checkpoints=list(self.checkpoints))
+        d.update(threshold_bits=self.threshold_bits, reliable=self.reliable)
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> SweepSettings:
         return cls(**{k: (tuple(v) if k in ("lengths", "checkpoints") else v)
                       for k, v in d.items()})
-
-    def replace(self, **changes) -> SweepSettings:
-        return dataclasses.replace(self, **changes)
-
-    def describe(self) -> str:
-        """One line naming what the runs train: model, optimizer, budget, precision."""
-        model = f"LSTM (forget bias {self.forget_bias:g})" if self.model == "lstm" else "RNN"
-        opt = "Adam" if self.optimizer == "adam" else "SGD"
-        clip = f", clip {self.clip:g}" if self.clip is not None else ""
-        return (f"{model} H = {self.hidden}, {opt} lr {self.lr:g}, {self.steps} updates of "
-                f"{self.batch}, {self.dtype}{clip}")
 
 
 _REFERENCE = SweepSettings()
@@ -195,15 +211,41 @@ _CLIP_LENGTHS = (15, 20, 25, 30)
 #: updates of batches of 256, evaluated after 5000, 10 000 and 20 000 of them.
 _CH7 = SweepSettings(lengths=(20, 50, 100), repeats=5, steps=20_000, batch=256,
                      checkpoints=(5000, 10_000))
-CH7_MODELS = {"lstm": {"model": "lstm", "hidden": 10},
+_CH7_MODELS = {"lstm": {"model": "lstm", "hidden": 10},
               "lstm3": {"model": "lstm", "hidden": 10, "forget_bias": 3.0},
               "rnn": {"model": "rnn", "hidden": 10}, "rnn21": {"model": "rnn", "hidden": 21}}
-CH7_OPTIMIZERS = {"sgd": {"optimizer": "sgd", "lr": 1e-2}, "adam": {"optimizer": "adam", "lr": 1e-3}}
+_CH7_OPTIMIZERS = {"sgd": {"optimizer": "sgd", "lr": 1e-2}, "adam": {"optimizer": "adam", "lr": 1e-3}}
 
 
 def _chapter7_profiles() -> dict:
-    return {f"ch7-{m}-{o}": _CH7.replace(**CH7_MODELS[m], **CH7_OPTIMIZERS[o])
-            for m in CH7_MODELS for o in CH7_OPTIMIZERS}
+    return {f"ch7-{m}-{o}": _CH7.replace(**_CH7_MODELS[m], **_CH7_OPTIMIZERS[o])
+            for m in _CH7_MODELS for o in _CH7_OPTIMIZERS}
+
+
+#: "What gating buys": every arm (model and initialisation) under both
+#: optimizers, with the same budget as chapter 7's first comparison.
+GATING_ARMS = {
+    "rnn": {"model": "rnn", "hidden": 10},
+    "rnnclip": {"model": "rnn", "hidden": 10, "clip": 5.0},
+    "rnn21": {"model": "rnn", "hidden": 21},
+    "lstm0": {"model": "lstm", "hidden": 10, "forget_bias": 0.0},
+    "lstm": {"model": "lstm", "hidden": 10, "forget_bias": 1.0},
+    "lstm3": {"model": "lstm", "hidden": 10, "forget_bias": 3.0},
+    "chrono": {"model": "lstm", "hidden": 10, "gate_init": "chrono"},
+}
+#: The learning rates tried for every arm, the same three per optimizer.
+LR_GRID = {"sgd": (1e-2, 3e-2, 1e-1), "adam": (1e-3, 3e-3, 1e-2)}
+#: The grid is run at this length, on these selection seeds (base seed 0,
+#: repetitions 0 to GRID_REPEATS - 1); the chosen rates are then run on fresh
+#: seeds (base seed 1).
+GRID_LENGTH = 50
+GRID_REPEATS = 3
+
+
+def _gating_grid_profiles() -> dict:
+    return {f"gating-grid-{m}-{o}-{lr:g}": _CH7.replace(
+                lengths=(GRID_LENGTH,), repeats=GRID_REPEATS, optimizer=o, lr=lr, **GATING_ARMS[m])
+            for m in GATING_ARMS for o in LR_GRID for lr in LR_GRID[o]}
 
 
 #: Named settings. The ``reference*`` profiles are the experiments whose
@@ -221,7 +263,15 @@ PROFILES = {
     "reference-clip5": _REFERENCE.replace(lengths=_CLIP_LENGTHS, clip=5.0),
     "reference-long": _REFERENCE.replace(lengths=(12, 15), steps=20_000, checkpoints=(5000, 10_000)),
     **_chapter7_profiles(),
+    **_gating_grid_profiles(),
     "book": SweepSettings(lengths=(5, 10, 15, 20, 30), repeats=5, dtype="float32"),
     "smoke": SweepSettings(lengths=(2, 4), repeats=2, steps=40, batch=64, eval_batches=2,
                            log_steps=10),
 }
+
+
+def gating_final(arm: str, optimizer: str, lr: float, lengths=(GRID_LENGTH,),
+                 repeats: int = 10) -> SweepSettings:
+    """The settings of one arm of "What gating buys" at its chosen rate, on fresh seeds."""
+    return _CH7.replace(lengths=tuple(lengths), repeats=repeats, seed=1, optimizer=optimizer,
+                        lr=lr, **GATING_ARMS[arm])

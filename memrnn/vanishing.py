@@ -1,4 +1,4 @@
-r"""Seeing the vanishing gradient: diagnostics of backpropagation through time (chapter 6).
+r"""Seeing the vanishing gradient: diagnostics of backpropagation through time.
 
 Everything here reads what ``RNN.forward`` and ``RNN.backward`` recorded
 (``A``, ``hidden_grads``, ``per_step_grads()``), so it shows the gradients
@@ -22,8 +22,8 @@ import numpy as np
 
 from . import _checks
 
-__all__ = ["hidden_grad_norms", "cell_grad_norms", "step_contributions", "jacobian_products",
-           "jacobian_bound", "Monitor", "diagnose", "summarize", "find_fall"]
+__all__ = ["hidden_grad_norms", "cell_grad_norms", "carousel_grad_norms", "cell_path_ratios",
+           "jacobian_products", "jacobian_bound", "Monitor", "diagnose", "summarize", "find_fall"]
 
 
 def _needs_backward(model):
@@ -33,7 +33,7 @@ def _needs_backward(model):
 
 
 def hidden_grad_norms(model) -> np.ndarray:
-    """Norm of dL/da_t for every time step t = 1..T (chapter 6).
+    """Norm of dL/da_t for every time step t = 1..T.
 
     Returns
     -------
@@ -48,7 +48,7 @@ def hidden_grad_norms(model) -> np.ndarray:
 
 
 def cell_grad_norms(model) -> np.ndarray:
-    """Norm of dL/dc_t for every time step t = 1..T, for a model with a cell state (chapter 7).
+    """Norm of dL/dc_t for every time step t = 1..T, for a model with a cell state.
 
     Returns
     -------
@@ -62,8 +62,57 @@ def cell_grad_norms(model) -> np.ndarray:
     return np.sqrt(np.einsum("tbh,tbh->t", g, g, dtype=np.float64))
 
 
-def step_contributions(model) -> dict:
-    """Size of each time step's term in the recurrent gradients (chapter 6).
+def carousel_grad_norms(model, x) -> np.ndarray:
+    """The part of dL/dc_t that travels back along the cell state alone, for every t.
+
+    Along the carousel ``c_t = f_t * c_{t-1} + ...`` one step back multiplies
+    the gradient by the forget gate, so this path alone brings
+    ``dL/dc_T * f_T * ... * f_{t+1}`` to step t. Every other path leaves the
+    cell through ``h_t`` and comes back through the recurrent weights ``U``.
+    With ``U = 0`` there are no other paths and this equals
+    ``cell_grad_norms``; otherwise the two differ by what the ``h -> U``
+    paths carry. Needs ``forward(x)`` and ``backward`` of an LSTM first.
+
+    Returns
+    -------
+    ndarray, shape (T,)
+        The norm over the batch of the carousel-only gradient at each step.
+    """
+    _needs_backward(model)
+    if getattr(model, "cell_grads", None) is None:
+        raise TypeError(f"{type(model).__name__} has no cell state: carousel_grad_norms is for the LSTM")
+    H = model.hidden_size
+    h_prev = model.A[:-1].astype(np.float64)                        # h_0 .. h_{T-1}
+    z_f = (np.asarray(x, dtype=np.float64) @ model.W[:, H:2 * H] + h_prev @ model.U[:, H:2 * H]
+           + model.b[H:2 * H, 0])
+    with np.errstate(over="ignore"):
+        f = 1.0 / (1.0 + np.exp(-z_f))                              # f_1 .. f_T, (T, B, H)
+    T = f.shape[0]
+    keep = np.ones_like(f)                                          # keep[t-1] = f_{t+1} ... f_T
+    keep[:T - 1] = np.cumprod(f[:0:-1], axis=0)[::-1]
+    g = model.cell_grads[T - 1].astype(np.float64) * keep
+    return np.sqrt(np.einsum("tbh,tbh->t", g, g))
+
+
+def cell_path_ratios(model, x, y) -> dict:
+    """How much of the gradient at the end reaches the first cell state, by path.
+
+    Runs a forward and backward pass of the MSE on ``(x, y)`` and returns
+    ``full``, ``||dL/dc_1|| / ||dL/dc_T||`` over all paths, and ``carousel``,
+    the same ratio for the part that came along the cell state alone
+    (``carousel_grad_norms``). Their difference is what the ``h -> U`` paths carry.
+    """
+    from .losses import MSELoss
+
+    loss = MSELoss()
+    loss.forward(model.forward(x), y)
+    model.backward(loss.backward())
+    full, carousel = cell_grad_norms(model), carousel_grad_norms(model, x)
+    return {"full": float(full[0] / full[-1]), "carousel": float(carousel[0] / carousel[-1])}
+
+
+def _step_contributions(model) -> dict:
+    """Size of each time step's term in the recurrent gradients.
 
     ``dR = sum_t a_{t-1}^T delta_t``; this is the Frobenius norm of each term,
     and the same for ``dW`` and ``dbs``.
@@ -81,7 +130,7 @@ def step_contributions(model) -> dict:
 
 
 def jacobian_products(model, n_seq=None, products=False):
-    """Singular values of ``P_t = da_T/da_t`` for every t and sequence (chapter 6).
+    """Singular values of ``P_t = da_T/da_t`` for every t and sequence.
 
     Parameters
     ----------
@@ -126,7 +175,7 @@ def jacobian_products(model, n_seq=None, products=False):
 
 
 def jacobian_bound(model, n_seq=None) -> np.ndarray:
-    """Pascanu et al.'s bound on ``||da_T/da_t||`` for every t and sequence (chapter 6).
+    """Pascanu et al.'s bound on ``||da_T/da_t||`` for every t and sequence.
 
     ``prod_{k=t+1}^{T} ||R||_2 * max_j (1 - a_{k,j}^2)``: the spectral norm of R
     times the largest tanh slope at each step. Returns shape (T, n_seq).
@@ -146,7 +195,7 @@ def jacobian_bound(model, n_seq=None) -> np.ndarray:
 
 
 class Monitor:
-    """Record how a run trains, update by update; a ``Learner.train`` callback (chapter 6).
+    """Record how a run trains, update by update; a ``Learner.train`` callback.
 
     Parameters
     ----------
@@ -215,7 +264,7 @@ class Monitor:
 
 
 def diagnose(model, x, y, n_seq=64) -> dict:
-    """Run one forward and backward pass of the MSE on (x, y) and collect every diagnostic (chapter 6).
+    """Run one forward and backward pass of the MSE on (x, y) and collect every diagnostic.
 
     Returns
     -------
@@ -231,7 +280,7 @@ def diagnose(model, x, y, n_seq=64) -> dict:
     return {
         "loss": value,
         "hidden_norms": hidden_grad_norms(model),
-        "contributions": step_contributions(model),
+        "contributions": _step_contributions(model),
         "sv": jacobian_products(model, n_seq=n_seq),
         "bound": jacobian_bound(model, n_seq=n_seq),
         "mean_slope": float(np.mean(1.0 - model.A[1:].astype(np.float64) ** 2)),
@@ -244,7 +293,7 @@ def _rounded(values, digits=5) -> list:
 
 
 def summarize(model, x, y, n_seq=64) -> dict:
-    """A compact record of ``diagnose`` for a results file (chapters 5 to 7).
+    """A compact record of ``diagnose`` for a results file.
 
     Every run of a sweep keeps this for the model at initialisation and after
     training, on the same held-out batch, so that chapters 6 and 7 can show
@@ -254,7 +303,8 @@ def summarize(model, x, y, n_seq=64) -> dict:
     -------
     dict of lists and floats
         ``loss``; ``hidden_norms`` (T values of ||dL/da_t||); for a model with
-        a cell state ``cell_norms`` (||dL/dc_t||); for the RNN ``sv_median`` and
+        a cell state ``cell_norms`` (||dL/dc_t||) and ``carousel_norms`` (the part of it
+        that came along the cell state alone); for the RNN ``sv_median`` and
         ``bound_median`` (median over ``n_seq`` sequences of the largest
         singular value of ``P_t`` and of its bound, per t), ``mean_slope`` and
         ``saturated``.
@@ -267,6 +317,7 @@ def summarize(model, x, y, n_seq=64) -> dict:
     out = {"loss": float(value), "hidden_norms": _rounded(hidden_grad_norms(model))}
     if getattr(model, "cell_grads", None) is not None:
         out["cell_norms"] = _rounded(cell_grad_norms(model))
+        out["carousel_norms"] = _rounded(carousel_grad_norms(model, x))
     if hasattr(model, "R"):
         sv = jacobian_products(model, n_seq=n_seq)
         out["sv_median"] = _rounded(np.median(sv[:, :, 0], axis=1))
@@ -277,14 +328,14 @@ def summarize(model, x, y, n_seq=64) -> dict:
     return out
 
 
-def find_fall(monitor, grad_norms, hold=8, learned=0.5, stuck=0.8):
-    """Where a watched run fell back to the trivial level, and the update that threw it (chapter 6).
+def find_fall(monitor, grad_norms):
+    """Where a watched run fell back to the trivial level, and the update that threw it.
 
-    The *fall* is the first snapshot at which the batch loss, after having
-    been below ``learned`` times 1/3 at some snapshot before, is above
-    ``stuck`` times 1/3 and stays there for ``hold`` snapshots in a row. The
+    The fall is ``results.fall_index`` of the monitor's batch losses: the run
+    had learned (loss below ``results.LEARNED`` times 1/3) and then rose above
+    ``results.STUCK`` times 1/3 for good, the definition chapter 5 uses. The
     *spike* is the update with the largest gradient norm between the snapshot
-    before the fall and the fall.
+    with the lowest loss and the fall.
 
     Parameters
     ----------
@@ -297,18 +348,19 @@ def find_fall(monitor, grad_norms, hold=8, learned=0.5, stuck=0.8):
     -------
     dict or None
         ``fall`` (index of the snapshot), ``fall_step`` (its update),
-        ``spike_step`` and ``spike_norm``; None if the run never fell back.
+        ``low_step`` (the update of the lowest loss before it), ``spike_step``
+        and ``spike_norm``; None if the run did not fall back.
     """
-    from .data import TRIVIAL_MSE
+    from .results import fall_index
 
     loss = np.asarray(monitor.losses, dtype=float)
     steps = np.asarray(monitor.steps)
     g = np.asarray(grad_norms, dtype=float)
-    was_low = np.minimum.accumulate(loss) < learned * TRIVIAL_MSE
-    for i in range(1, len(loss) - hold + 1):
-        if was_low[i - 1] and np.all(loss[i:i + hold] > stuck * TRIVIAL_MSE):
-            lo, hi = steps[i - 1], min(steps[i] + 1, g.size)
-            spike = int(lo + np.argmax(g[lo:hi]))
-            return {"fall": i, "fall_step": int(steps[i]), "spike_step": spike,
-                    "spike_norm": float(g[spike])}
-    return None
+    i = fall_index(loss)
+    if i is None:
+        return None
+    low = int(steps[int(np.nanargmin(loss[:i]))])
+    hi = min(int(steps[i]) + 1, g.size)
+    spike = int(low + np.argmax(g[low:hi]))
+    return {"fall": i, "fall_step": int(steps[i]), "low_step": low, "spike_step": spike,
+            "spike_norm": float(g[spike])}

@@ -96,3 +96,102 @@ def test_fisher_exact_matches_known_values():
     assert fisher_exact(3, 20, 2, 20) == pytest.approx(1.0)
     with pytest.raises(ValueError, match="wins"):
         fisher_exact(6, 5, 0, 5)
+
+
+# --- Comparing two arms: tested against scipy.stats as an independent oracle. ---------------
+
+scipy_stats = pytest.importorskip("scipy.stats")
+
+
+def test_mcnemar_is_a_binomial_test_on_the_discordant_seeds():
+    from memrnn.information import mcnemar_exact
+
+    # Worked numbers of BOOK-STYLE: 16 seeds rescued, 3 lost.
+    assert mcnemar_exact(16, 3) == pytest.approx(0.0044, abs=1e-4)
+    for b, c in ((16, 4), (4, 1), (0, 0), (0, 7), (10, 10), (3, 19)):
+        assert mcnemar_exact(b, c) == pytest.approx(scipy_stats.binomtest(b, b + c).pvalue
+                                                    if b + c else 1.0)
+    with pytest.raises(ValueError, match="only_a"):
+        mcnemar_exact(-1, 3)
+
+
+@pytest.mark.parametrize("n", [4, 9, 15, 30])
+def test_rank_tests_match_scipy_without_ties(n):
+    from memrnn.information import mann_whitney, wilcoxon_signed_rank
+
+    rng = np.random.default_rng(n)
+    x, y = rng.normal(size=n), rng.normal(size=n) + 0.6
+    assert wilcoxon_signed_rank(x, y) == pytest.approx(scipy_stats.wilcoxon(x, y).pvalue, rel=1e-9)
+    assert mann_whitney(x, y[:-1]) == pytest.approx(
+        scipy_stats.mannwhitneyu(x, y[:-1], method="exact").pvalue, rel=1e-9)
+
+
+def test_rank_tests_match_scipy_with_ties_and_zeros():
+    from memrnn.information import mann_whitney, wilcoxon_signed_rank
+
+    rng = np.random.default_rng(3)
+    # Bits remembered have many exact zeros (runs at or above 1/3) and so ties.
+    x = np.where(rng.random(20) < 0.4, 0.0, np.round(rng.uniform(0, 3, 20), 1))
+    y = np.where(rng.random(20) < 0.6, 0.0, np.round(rng.uniform(0, 3, 20), 1))
+    assert wilcoxon_signed_rank(x, y) == pytest.approx(
+        scipy_stats.wilcoxon(x, y, method="approx", correction=False).pvalue, rel=1e-9)
+    assert mann_whitney(x, y) == pytest.approx(
+        scipy_stats.mannwhitneyu(x, y, method="asymptotic").pvalue, rel=1e-9)
+
+
+def test_holm_adjusts_in_place_order():
+    from memrnn.information import holm
+
+    np.testing.assert_allclose(holm([0.01, 0.04, 0.03, 0.2]), [0.04, 0.09, 0.09, 0.2])
+    np.testing.assert_allclose(holm([0.5, 0.6]), [1.0, 1.0])
+    with pytest.raises(ValueError, match="p-values"):
+        holm([0.1, 1.5])
+
+
+def test_difference_intervals_cover_the_true_difference():
+    """Both Newcombe intervals hold their 95 % promise, and pairing narrows the interval."""
+    from memrnn.information import difference_interval, paired_difference_interval
+
+    rng = np.random.default_rng(0)
+    n, p_a, p_b, sims = 20, 0.5, 0.35, 1500
+    true = p_a - p_b
+    cover_paired = cover_unpaired = 0
+    widths_paired, widths_unpaired = [], []
+    for _ in range(sims):
+        # A shared seed: most runs draw both arms' fates from one number, so they correlate.
+        u, v = rng.random(n), rng.random(n)
+        a, b = u < p_a, np.where(rng.random(n) < 0.7, u, v) < p_b
+        lo, hi = paired_difference_interval(a, b)
+        cover_paired += lo <= true <= hi
+        widths_paired.append(hi - lo)
+        lo, hi = difference_interval(int(a.sum()), n, int(b.sum()), n)
+        cover_unpaired += lo <= true <= hi
+        widths_unpaired.append(hi - lo)
+    assert 0.92 <= cover_paired / sims <= 0.995
+    assert cover_unpaired / sims >= 0.92
+    assert np.mean(widths_paired) < 0.8 * np.mean(widths_unpaired)
+
+
+def test_compare_paired_reports_rescued_and_lost():
+    from memrnn.information import compare_paired
+
+    a = np.array([1, 1, 1, 1, 0, 0, 1, 0], bool)
+    b = np.array([1, 0, 0, 0, 0, 1, 1, 0], bool)
+    out = compare_paired(a, b, bits_a=a * 2.0 + 0.1, bits_b=b * 2.0)
+    assert (out["only_a"], out["only_b"], out["n"]) == (3, 1, 8)
+    assert out["p"] == pytest.approx(scipy_stats.binomtest(3, 4).pvalue)
+    assert out["diff"] == pytest.approx(0.25)
+    assert out["low"] < out["diff"] < out["high"]
+    assert 0 < out["p_bits"] <= 1 and out["bits_low"] <= out["bits_high"]
+    with pytest.raises(ValueError, match="equal length"):
+        compare_paired(a, b[:-1])
+
+
+def test_bootstrap_interval_brackets_the_statistic():
+    from memrnn.information import bootstrap_interval
+
+    x = np.random.default_rng(1).normal(1.0, 1.0, 40)
+    lo, hi = bootstrap_interval(x)
+    assert lo < np.median(x) < hi and hi - lo < 1.5
+    lo, hi = bootstrap_interval(x, x - 2.0, paired=True)
+    assert lo == pytest.approx(2.0) and hi == pytest.approx(2.0)

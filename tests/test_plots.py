@@ -10,7 +10,7 @@ import memrnn
 from conftest import _check_legends, _confusable, _looks
 from memrnn import plots
 from memrnn.information import bits_remembered
-from memrnn.results import SweepResult
+from memrnn.results import SweepResult, budget_table
 from memrnn.settings import PROFILES
 
 
@@ -152,9 +152,6 @@ def test_vanishing_plots_from_a_real_run():
                                           "b": vanishing.hidden_grad_norms(model)[:4]})
     assert ax.get_yscale() == "log" and len(ax.get_lines()) == 2
     assert len({ln.get_marker() for ln in ax.get_lines()}) == 2
-    sv = vanishing.jacobian_products(model, n_seq=4)
-    ax = plots.plot_jacobian_decay({"T = 8": (sv, vanishing.jacobian_bound(model, n_seq=4))})
-    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), np.median(sv[:, :, 0], axis=1))
     ax = plots.plot_gradient_heatmap(monitor)
     assert ax.images[0].get_array().shape == (5, 8)
     axes = plots.plot_training_series(monitor, learner.grad_norms)
@@ -186,16 +183,6 @@ def probed():
     return run_sweep(settings, jobs=1, progress=False)
 
 
-def test_run_outcome_names_the_four_ways_a_run_ends():
-    ok = {"eval_mse": 0.01, "diverged": False, "losses": [0.3, 0.01]}
-    partial = {"eval_mse": 0.1, "diverged": False, "losses": [0.3, 0.1, 0.1]}
-    fell = {"eval_mse": 0.33, "diverged": False, "losses": [0.3, 0.1, 0.33]}
-    never = {"eval_mse": 0.33, "diverged": False, "losses": [0.34, 0.3, 0.33]}
-    diverged = {"eval_mse": None, "diverged": True, "losses": [0.34, 0.1]}
-    assert [plots.run_outcome(r, 1 / 12) for r in (ok, partial, fell, never, diverged)] == \
-        ["success", "partial", "fell back", "failed", "fell back"]
-
-
 def test_plot_gradient_ratio_draws_every_run_twice_and_two_medians(probed):
     ax = plots.plot_gradient_ratio(probed)
     points = [ln for ln in ax.get_lines() if ln.get_linestyle() == "None"]
@@ -222,12 +209,26 @@ def test_plot_probe_curves_gives_median_and_quartile_band_per_stage(probed):
         plots.plot_probe_curves(probed, [99])
 
 
-def test_plot_cliff_shows_the_largest_over_the_median_gradient(probed):
-    ax = plots.plot_cliff(probed)
-    ys = sorted(float(ln.get_ydata()[0]) for ln in ax.get_lines())
-    expected = sorted(r["max_grad_norm"] / r["median_grad_norm"] for r in probed.runs)
-    np.testing.assert_allclose(ys, expected)
-    assert all(y >= 1 for y in ys)
+def test_plot_cliff_timing_places_each_fall_on_the_window_scale():
+    timing = {"position": [0.5, 0.9, -0.5, 3.0], "runs": 4}
+    ax = plots.plot_cliff_timing(timing)
+    points = next(ln for ln in ax.get_lines() if "fell back" in ln.get_label())
+    # Positions beyond the drawn range sit at its edge, the others where they are.
+    np.testing.assert_allclose(points.get_xdata(), [0.5, 0.9, -0.5, 2.0])
+    assert "4 runs" in points.get_label()
+    with pytest.raises(ValueError, match="no run fell back"):
+        plots.plot_cliff_timing({"position": [], "runs": 0})
+
+
+def test_plot_threshold_sensitivity_draws_crossing_band_and_reach():
+    rows = [{"bits": b, "crossing": 15 - 4 * b, "low": 14 - 4 * b, "high": 16 - 4 * b,
+             "reach": 10 if b < 1.5 else None, "reliable": []} for b in (0.5, 1.0, 1.5, 2.0)]
+    ax = plots.plot_threshold_sensitivity(rows)
+    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    np.testing.assert_allclose(lines["80 % crossing (logistic fit)"].get_ydata(), [13, 11, 9, 7])
+    np.testing.assert_allclose(lines["largest reliably solved length"].get_ydata(), [10, 10, 0, 0])
+    with pytest.raises(ValueError, match="empty"):
+        plots.plot_threshold_sensitivity([])
 
 
 def test_plot_success_rate_with_a_crossing_draws_the_fit_and_the_interval():
@@ -248,7 +249,7 @@ def test_budget_table_and_plot_count_successes_at_each_checkpoint():
                      "checkpoints": [[100, at_100]], "losses": [0.3], "loss_steps": [0]})
     res = SweepResult(PROFILES["smoke"].replace(lengths=(5,), repeats=4, steps=200,
                                                 checkpoints=(100,)), runs)
-    assert plots.budget_table(res) == {5: {100: (1, 4), 200: (2, 4)}}
+    assert budget_table(res) == {5: {100: (1, 4), 200: (2, 4)}}
     ax = plots.plot_budget({"a": res})
     line = ax.get_lines()[0]
     np.testing.assert_allclose(line.get_ydata(), [25.0, 50.0])
@@ -275,3 +276,19 @@ def test_plot_kernel_times_draws_one_bar_per_operation_and_series():
     assert widths == [8.0, 8.5, 20.0, 90.0]
     with pytest.raises(ValueError, match="operations"):
         plots.plot_kernel_times({"a": [1.0]}, ["tanh", "matmul"])
+
+
+def test_every_figure_is_reexported_and_tested():
+    """Each plotting module's figures are reachable as memrnn.plots.<name>, and a test draws each
+    (the learner's two through ``Learner.plot_loss`` and ``Learner.scatter_plot``)."""
+    import importlib
+    import pkgutil
+    from pathlib import Path
+
+    tests = "".join(p.read_text(encoding="utf-8") for p in Path(__file__).parent.glob("test_*.py"))
+    through_learner = {"plot_loss_curve": "learner.plot_loss(", "plot_predictions": "learner.scatter_plot("}
+    for info in pkgutil.iter_modules(plots.__path__):
+        module = importlib.import_module(f"memrnn.plots.{info.name}")
+        for name in [n for n in getattr(module, "__all__", []) if n.startswith("plot_")]:
+            assert getattr(plots, name) is getattr(module, name), name
+            assert f"plots.{name}(" in tests or through_learner.get(name, "plots.") in tests, name

@@ -66,7 +66,7 @@ def test_hidden_grad_norms_equal_finite_differences():
 
 def test_step_contributions_are_the_norms_of_the_per_step_terms():
     model, _, _ = _pass(T=7, B=3, H=4)
-    contrib = vanishing.step_contributions(model)
+    contrib = vanishing._step_contributions(model)
     per = model.per_step_grads()
     for key in ("d_R", "d_W", "d_bs"):
         assert contrib[key].shape == (7,)
@@ -88,6 +88,49 @@ def test_the_bound_holds_and_is_saturation_alone_at_identity():
     gamma = (1 - init.A[2:] ** 2).max(axis=2)
     np.testing.assert_allclose(vanishing.jacobian_bound(init)[0], gamma.prod(axis=0))
     np.testing.assert_array_equal(vanishing.jacobian_bound(init)[-1], 1.0)
+
+
+def _scaled_rotation_pass(scale, T=8, B=6, H=5, amplitude=1e-4):
+    """An RNN whose R is ``scale`` times a random rotation, run on tiny inputs (tanh near linear)."""
+    rng = np.random.default_rng(4)
+    q, _ = np.linalg.qr(rng.normal(size=(H, H)))
+    model = RNN(1, H, 1, seed=0)
+    weights = model.get_weights()
+    weights["R"] = scale * q
+    model.set_weights(weights)
+    x = amplitude * rng.uniform(-1, 1, size=(T, B, 1))
+    model.forward(x)
+    return model, x
+
+
+def test_the_bound_grows_with_the_norm_of_R_and_is_tight_near_linearity():
+    """With R = 1.5 Q (Q a rotation) and tanh slopes near 1, ||P_t|| is 1.5^(T - t): the bound's
+    ||R|| factor is what makes it hold, so a bound without it fails here."""
+    T = 8
+    model, _ = _scaled_rotation_pass(1.5, T=T)
+    sv = vanishing.jacobian_products(model)[:, :, 0]
+    bound = vanishing.jacobian_bound(model)
+    assert np.all(sv <= bound * (1 + 1e-12))
+    expected = 1.5 ** np.arange(T - 1, -1, -1)                      # t = 1 .. T
+    np.testing.assert_allclose(sv, np.broadcast_to(expected[:, None], sv.shape), rtol=1e-3)
+    np.testing.assert_allclose(bound, sv, rtol=1e-3)
+    # A contraction: the bound falls as 0.6^(T - t) and the products with it.
+    model, _ = _scaled_rotation_pass(0.6, T=T)
+    np.testing.assert_allclose(vanishing.jacobian_bound(model)[0], 0.6 ** (T - 1), rtol=1e-4)
+
+
+def test_the_bound_matches_an_independent_computation():
+    """The bound from states computed by tests/oracle.py and the norm of R from its SVD."""
+    from oracle import loss_and_states
+
+    model, x, y = _pass(T=9, B=4, H=5, seed=3)
+    params = {"W": model.W, "R": model.R, "bs": model.bs, "V": model.V, "by": model.by}
+    _, states = loss_and_states(params, x, y)
+    r_norm = np.linalg.svd(model.R, compute_uv=False)[0]
+    assert r_norm > 1.05                                 # not the identity: the factor matters
+    slopes = (1 - states[1:] ** 2).max(axis=2)            # (T, B): step k = 1 .. T
+    expected = np.array([[np.prod(r_norm * slopes[t + 1:, b]) for b in range(4)] for t in range(9)])
+    np.testing.assert_allclose(vanishing.jacobian_bound(model), expected, rtol=1e-12)
 
 
 def test_gradient_to_early_steps_decays_for_a_long_sequence_at_the_reference_init():
@@ -160,24 +203,118 @@ def test_monitored_run_is_the_same_run_as_in_the_sweep(tmp_path):
 def test_find_fall_locates_the_fall_and_the_spike_before_it():
     class Snapshots:
         steps = [0, 10, 20, 30, 40, 50, 60]
-        losses = [0.33, 0.1, 0.12, 0.32, 0.33, 0.33, 0.33]
+        losses = [0.33, 0.12, 0.1, 0.32, 0.33, 0.33, 0.33]
     g = np.ones(70)
-    g[25] = 50.0                         # between the snapshots at 20 and 30
+    g[25] = 50.0                         # between the lowest loss (at 20) and the fall (at 30)
     g[5] = 80.0                          # earlier, before the loss was ever low: not it
-    fall = vanishing.find_fall(Snapshots, g, hold=3)
-    assert fall == {"fall": 3, "fall_step": 30, "spike_step": 25, "spike_norm": 50.0}
+    g[15] = 60.0                         # while learning, before the lowest loss: not it either
+    fall = vanishing.find_fall(Snapshots, g)
+    assert fall == {"fall": 3, "fall_step": 30, "low_step": 20, "spike_step": 25, "spike_norm": 50.0}
 
     class Stayed:                         # learned and stayed low: no fall
         steps = [0, 10, 20, 30, 40]
         losses = [0.33, 0.1, 0.05, 0.04, 0.04]
-    assert vanishing.find_fall(Stayed, g, hold=2) is None
+    assert vanishing.find_fall(Stayed, g) is None
 
     class Never:                          # never learned: nothing to fall from
         steps = [0, 10, 20, 30, 40]
         losses = [0.33, 0.33, 0.34, 0.33, 0.33]
-    assert vanishing.find_fall(Never, g, hold=2) is None
+    assert vanishing.find_fall(Never, g) is None
 
-    class Brief:                          # a short excursion to 1/3 is not a fall
+    class Recovered:                      # an excursion back to 1/3 that ends low is not a fall
         steps = [0, 10, 20, 30, 40, 50]
-        losses = [0.33, 0.1, 0.3, 0.1, 0.1, 0.1]
-    assert vanishing.find_fall(Brief, g, hold=2) is None
+        losses = [0.33, 0.1, 0.3, 0.33, 0.1, 0.1]
+    assert vanishing.find_fall(Recovered, g) is None
+
+    class Barely:                         # never below three quarters of 1/3: never learned
+        steps = [0, 10, 20, 30]
+        losses = [0.33, 0.26, 0.3, 0.33]
+    assert vanishing.find_fall(Barely, g) is None
+
+
+def test_fall_index_is_the_start_of_the_last_stretch_near_one_third():
+    from memrnn.results import fall_index
+
+    assert fall_index([0.33, 0.1, 0.3, 0.05, 0.3, 0.31, 0.32]) == 4
+    assert fall_index([0.33, 0.1, 0.3, 0.05, 0.2]) is None
+    assert fall_index([0.1, float("nan"), 0.4]) == 1       # a diverged update counts as lost
+    assert fall_index([]) is None
+
+
+def test_a_bound_without_the_norm_of_R_fails_the_bound_tests(monkeypatch):
+    """The planted bug of dropping ||R|| from the bound must not pass: at R = I it cannot show."""
+    import inspect
+    import textwrap
+
+    source = textwrap.dedent(inspect.getsource(vanishing.jacobian_bound))
+    target = "factors = r_norm * gamma"
+    assert source.count(target) == 1, "the mutation no longer applies: update this test"
+    namespace = dict(vars(vanishing))
+    exec(compile(source.replace(target, "factors = gamma"), "<mutant>", "exec"), namespace)
+    monkeypatch.setattr(vanishing, "jacobian_bound", namespace["jacobian_bound"])
+    for test in (test_the_bound_grows_with_the_norm_of_R_and_is_tight_near_linearity,
+                 test_the_bound_matches_an_independent_computation):
+        with pytest.raises(AssertionError):
+            test()
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_carousel_gradient_is_the_whole_cell_gradient_only_without_U(fast):
+    from memrnn.fast_lstm import FastLSTM
+    from memrnn.lstm import LSTM, sigmoid
+
+    cls = FastLSTM if fast else LSTM
+    x, y = next(memrnn.generate_samples(16, 12, seed=2))
+
+    def grads(model):
+        loss = MSELoss()
+        loss.forward(model.forward(x), y)
+        model.backward(loss.backward())
+        return vanishing.cell_grad_norms(model), vanishing.carousel_grad_norms(model, x)
+
+    model = cls(1, 4, 1, seed=0, forget_bias=1.0)
+    model.U[:] = 0.0                              # no h -> U paths: the carousel is all there is
+    full, carousel = grads(model)
+    np.testing.assert_allclose(carousel, full, rtol=1e-10)
+    model = cls(1, 4, 1, seed=0, forget_bias=1.0)
+    full, carousel = grads(model)
+    assert carousel[-1] == pytest.approx(full[-1])            # at t = T both are dL/dc_T
+    assert abs(carousel[0] - full[0]) > 0.05 * full[0]        # the U paths carry the rest
+    # The carousel term is dL/dc_T times the forget gates of steps 2 .. T, computed here anew.
+    H = 4
+    h = model.A[:-1]
+    f = sigmoid(x @ model.W[:, H:2 * H] + h @ model.U[:, H:2 * H] + model.b[H:2 * H, 0])
+    expected = model.cell_grads[-1] * np.prod(f[1:], axis=0)
+    assert carousel[0] == pytest.approx(np.linalg.norm(expected), rel=1e-12)
+
+
+def test_cell_path_ratios_split_the_gradient_at_the_first_cell():
+    from memrnn.lstm import LSTM, sigmoid
+
+    x, y = next(memrnn.generate_samples(64, 20, seed=5))
+    cut = LSTM(1, 4, 1, seed=1, forget_bias=3.0)
+    cut.U[:] = 0.0
+    ratios = vanishing.cell_path_ratios(cut, x, y)
+    assert ratios["full"] == pytest.approx(ratios["carousel"], rel=1e-10)
+    ratios = vanishing.cell_path_ratios(LSTM(1, 4, 1, seed=1, forget_bias=1.0), x, y)
+    # Along the carousel alone, roughly sigma(1)^(T - 1); the U paths carry far more.
+    assert 0.05 * sigmoid(1.0) ** 19 < ratios["carousel"] < 20 * sigmoid(1.0) ** 19
+    assert ratios["full"] > 10 * ratios["carousel"]
+
+
+def test_the_linear_rnn_exercise_solution():
+    """Chapter 6's exercise: a shift register solves T = H exactly, and no linear RNN of H units
+    solves T = H + 1 (Cayley-Hamilton)."""
+    H = 6
+    R = np.eye(H, k=1)
+    W, V = np.eye(1, H), np.eye(H)[:, [H - 1]]
+    coef = [(W @ np.linalg.matrix_power(R, k) @ V).item() for k in range(H)]
+    assert coef[H - 1] == 1.0 and not any(coef[:H - 1])
+    assert not np.linalg.matrix_power(R, H).any()                  # all eigenvalues 0
+    rng = np.random.default_rng(0)
+    R_rand, W_rand = rng.normal(size=(H, H)), rng.normal(size=(1, H))
+    c = np.poly(R_rand)
+    assert np.allclose(sum(c[k] * np.linalg.matrix_power(R_rand, H - k) for k in range(H + 1)), 0,
+                       atol=1e-8 * np.abs(R_rand).max() ** H)
+    rows = np.vstack([W_rand @ np.linalg.matrix_power(R_rand, k) for k in range(H)])
+    assert np.linalg.matrix_rank(rows) == H

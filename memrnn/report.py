@@ -1,0 +1,331 @@
+"""The numbers chapters 5 and 6 quote from the shipped experiments, computed in one place.
+
+Each function takes ``SweepResult`` objects and returns a flat dict of named
+numbers (and short strings) that a chapter glues into its prose. The tests
+check the claims the prose makes about them (``tests/test_reference_claims.py``),
+so the chapters only glue.
+
+The comparisons follow the design of each experiment. Clipped and unclipped
+runs, and float32 and float64 runs, share their seeds: they are compared seed
+by seed (``information.compare_paired``). Runs at different lengths have
+different seeds and are compared unpaired.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import information
+from .results import SweepResult, budget_table, cliff_timing, run_outcome, threshold_sensitivity
+
+__all__ = ["sweep_answer", "failure_kinds", "plateau", "precision", "clipping", "cliff",
+           "watched_fall", "comparison_table", "paired_arms", "exploratory", "gradient_reach",
+           "jacobian_far", "own_sweep", "reach_table"]
+
+
+def sweep_answer(reference: SweepResult) -> dict:
+    """The headline of chapter 5: the 80 % crossing, the reach, and how both move with the threshold."""
+    rows = {r["length"]: r for r in reference.summary()}
+    lengths = sorted(rows)
+    best = reference.largest_reliable_length()
+    cross = reference.crossing()
+    fail = lengths[lengths.index(best) + 1]
+    sens = threshold_sensitivity(reference)
+    always = [T for T in lengths if all(T in s["reliable"] for s in sens)]
+    never = [T for i, T in enumerate(lengths)
+             if not any(L in s["reliable"] for s in sens for L in lengths[i:])]
+    reaches = [s["reach"] or 0 for s in sens]
+    return {
+        "ref_repeats": reference.settings.repeats, "ref_runs": len(reference.runs),
+        "ref_best": best, "ref_best_rate": 100 * rows[best]["success_rate"],
+        "ref_fail": fail, "ref_fail_rate": 100 * rows[fail]["success_rate"],
+        "ref_fail_lo": 100 * rows[fail]["rate_low"], "ref_fail_hi": 100 * rows[fail]["rate_high"],
+        "cross_est": cross["estimate"], "cross_lo": cross["low"], "cross_hi": cross["high"],
+        "first_zero": next(T for T in lengths if rows[T]["successes"] == 0),
+        "ref_short": lengths[0], "ref_short_bits": rows[lengths[0]]["median_bits"],
+        "ref_long": lengths[-1], "ref_long_mse": rows[lengths[-1]]["median_mse"],
+        "ref_cpu_minutes": sum(r.get("cpu_time", r["wall_time"]) for r in reference.runs) / 60,
+        "ref_cpu": reference.machines()[0]["cpu"],
+        "sens_lo_bits": sens[0]["bits"], "sens_hi_bits": sens[-1]["bits"],
+        "sens_reach_min": min(reaches), "sens_reach_max": max(reaches),
+        "sens_cross_min": min(s["crossing"] for s in sens),
+        "sens_cross_max": max(s["crossing"] for s in sens),
+        "always_reliable": ", ".join(map(str, always)) or "none",
+        "never_reliable": f"{never[0]}" if never else "none",
+        "sensitivity": sens,
+    }
+
+
+def failure_kinds(reference: SweepResult) -> dict:
+    """How the runs that miss the threshold end, at the edge and beyond."""
+    rows = {r["length"]: r for r in reference.summary()}
+    lengths = sorted(rows)
+    thr = reference.settings.threshold_mse
+    kinds = {T: [run_outcome(r, thr) for r in runs] for T, runs in reference.by_length().items()}
+    edge = min(lengths, key=lambda T: (abs(rows[T]["success_rate"] - 0.5), T))
+    beyond = [k for T in lengths if rows[T]["successes"] == 0 for k in kinds[T]]
+    out = {"edge": edge, "edge_wins": rows[edge]["successes"], "edge_runs": rows[edge]["runs"],
+           "picks": [lengths[0], edge, lengths[-1]],
+           "n_fell_long": kinds[lengths[-1]].count("fell back"),
+           "n_never_long": kinds[lengths[-1]].count("failed"),
+           "share_fell_beyond": 100 * beyond.count("fell back") / len(beyond),
+           "n_beyond": len(beyond), "n_fell_beyond": beyond.count("fell back"),
+           "n_never_beyond": beyond.count("failed")}
+    for kind in ("partial", "fell back", "failed"):
+        out[f"edge_{kind.replace(' ', '_')}"] = kinds[edge].count(kind)
+    return out
+
+
+def plateau(reference: SweepResult, long: SweepResult) -> dict:
+    """The plateau near 1/12 at T = 12 and 15, at 5000 updates and with a longer budget."""
+    rows = {r["length"]: r for r in reference.summary()}
+    broke = {r["length"]: r["successes"] for r in reference.rejudged(threshold_bits=1.5).summary()}
+    at5000 = {(r["length"], r["repeat"]): dict(r["checkpoints"])[5000] for r in long.runs}
+    same = [at5000[(r["length"], r["repeat"])] == r["eval_mse"] for r in reference.runs
+            if (r["length"], r["repeat"]) in at5000]
+    table = budget_table(long.rejudged(threshold_bits=1.5))
+    final, n = long.settings.steps, long.settings.repeats
+    w12, w15 = table[12][final][0], table[15][final][0]
+    lo12, hi12 = information.wilson_interval(rows[12]["successes"], rows[12]["runs"])
+    near = sorted(r["eval_mse"] for r in reference.by_length()[12]
+                  if r["eval_mse"] is not None and 1 / 12 < r["eval_mse"] < 1 / 11)
+    out = {"med12": rows[12]["median_mse"], "med15": rows[15]["median_mse"],
+           "p_12_15": information.fisher_exact(broke[12], rows[12]["runs"], broke[15],
+                                               rows[15]["runs"]),
+           "same5000": sum(same), "n_long": len(same), "long_runs": n, "long_final": final,
+           "p_final": information.fisher_exact(w12, n, w15, n),
+           "grew": all(table[T][final][0] >= table[T][5000][0] for T in (12, 15)),
+           "t12_wins": rows[12]["successes"], "t12_runs": rows[12]["runs"],
+           "t12_lo": 100 * lo12, "t12_hi": 100 * hi12, "t12_near": len(near),
+           "t12_near_lo": near[0] if near else float("nan"),
+           "t12_near_hi": near[-1] if near else float("nan")}
+    for T in (5, 10, 12, 15, 17):
+        out[f"broke{T}"] = broke[T]
+    for T in long.settings.lengths:
+        for k, (w, _) in table[T].items():
+            out[f"long{T}_{k}"] = w
+    return out
+
+
+def paired_arms(a: SweepResult, b: SweepResult) -> dict:
+    """``information.compare_paired`` for two sweeps run on the same seeds, over the runs both have."""
+    ka = {(r["length"], r["repeat"], tuple(r["seed"])): r for r in a.runs}
+    kb = {(r["length"], r["repeat"], tuple(r["seed"])): r for r in b.runs}
+    keys = sorted(set(ka) & set(kb))
+    if not keys:
+        raise ValueError("the two sweeps share no seeds: compare them unpaired")
+    bits = [[information.bits_remembered(np.inf if s[k]["eval_mse"] is None else s[k]["eval_mse"])
+             for k in keys] for s in (ka, kb)]
+    return information.compare_paired([ka[k]["success"] for k in keys],
+                                      [kb[k]["success"] for k in keys], bits[0], bits[1])
+
+
+def precision(reference: SweepResult, f32: SweepResult) -> dict:
+    """float32 against float64 at T = 20, seed by seed."""
+    length = f32.settings.lengths[0]
+    f64 = SweepResult(reference.settings.replace(lengths=(length,)),
+                      [dict(r) for r in reference.runs if r["length"] == length])
+    cmp = paired_arms(f32, f64)
+    row32, row64 = f32.summary()[0], f64.summary()[0]
+    return {"f32_wins": cmp["wins_a"], "f64_wins": cmp["wins_b"], "prec_runs": cmp["n"],
+            "prec_only32": cmp["only_a"], "prec_only64": cmp["only_b"], "prec_p": cmp["p"],
+            "prec_lo": 100 * cmp["low"], "prec_hi": 100 * cmp["high"],
+            "prec_p_bits": cmp["p_bits"], "prec_bits_lo": cmp["bits_low"],
+            "prec_bits_hi": cmp["bits_high"],
+            "f32_med": row32["median_mse"], "f64_med": row64["median_mse"],
+            "same_fate": cmp["n"] - cmp["only_a"] - cmp["only_b"]}
+
+
+def exploratory(pvalues: dict) -> dict:
+    """Holm-adjusted p-values of a chapter's exploratory tests, under the same names + ``_holm``."""
+    names = list(pvalues)
+    adjusted = information.holm([pvalues[k] for k in names])
+    return {f"{k}_holm": float(p) for k, p in zip(names, adjusted)}
+
+
+def clipping(reference: SweepResult, clipped: dict) -> dict:
+    """Clipping against none, seed by seed, at the lengths the clipped sweeps ran.
+
+    ``clipped`` maps a label ("5", "1") to its sweep. The primary comparison
+    is all clipped runs against the same seeds unclipped, for each level.
+    """
+    out = {}
+    lengths = None
+    for label, res in clipped.items():
+        lengths = res.settings.lengths
+        base = SweepResult(reference.settings.replace(lengths=lengths),
+                           [dict(r) for r in reference.runs if r["length"] in lengths])
+        cmp = paired_arms(res, base)
+        share = sum(r["clipped"] for r in res.runs) / (len(res.runs) * res.settings.steps)
+        out.update({f"clip{label}_wins": cmp["wins_a"], f"clip{label}_rescued": cmp["only_a"],
+                    f"clip{label}_lost": cmp["only_b"], f"clip{label}_p": cmp["p"],
+                    f"clip{label}_lo": 100 * cmp["low"], f"clip{label}_hi": 100 * cmp["high"],
+                    f"clip{label}_diff": 100 * cmp["diff"], f"clip{label}_p_bits": cmp["p_bits"],
+                    f"clip{label}_share": 100 * share,
+                    f"clip{label}_reach": res.largest_reliable_length()})
+        out["clip_none_wins"], out["clip_runs"] = cmp["wins_b"], cmp["n"]
+        out["clip_none_reach"] = base.largest_reliable_length()
+    out["clip_lengths"] = ", ".join(map(str, lengths))
+    return out
+
+
+def cliff(reference: SweepResult) -> dict:
+    """How the reference runs ended, and when their largest gradient came."""
+    thr = reference.settings.threshold_mse
+    outcomes = [run_outcome(r, thr) for r in reference.runs]
+    timing = cliff_timing(reference)
+    return {"n_failed_all": sum(o != "success" for o in outcomes),
+            "n_fell_all": outcomes.count("fell back"), "n_partial_all": outcomes.count("partial"),
+            "n_never_all": outcomes.count("failed"), "cliff_in": timing["in_window"],
+            "cliff_runs": timing["runs"], "cliff_expected": timing["expected"],
+            "cliff_p": timing["p"],
+            "cliff_before": sum(p < 0 for p in timing["position"]),
+            "cliff_after": sum(p > 1 for p in timing["position"])}
+
+
+def watched_fall(watched: dict, threshold_mse: float) -> dict:
+    """The story of one watched run at the edge, chosen by a rule fixed in advance.
+
+    ``watched`` maps a repetition to ``run.monitored_run``'s result. The run
+    shown is the one, of those that fell back (``vanishing.find_fall``),
+    whose fall came with the largest gradient; if none fell back, the one with
+    the largest gradient relative to its median. Returns the numbers the
+    chapter glues, ``pick``, ``spike`` (the update to mark) and ``story``, a
+    sentence of Markdown built from the measured values.
+    """
+    from .vanishing import find_fall
+
+    falls = {r: find_fall(w["monitor"], w["grad_norms"]) for r, w in watched.items()}
+    fell = {r: f for r, f in falls.items() if f is not None}
+    spikes = {r: max(w["grad_norms"]) / np.median(w["grad_norms"]) for r, w in watched.items()}
+    pick = max(fell, key=lambda r: fell[r]["spike_norm"]) if fell else max(spikes, key=spikes.get)
+    mon = watched[pick]["monitor"]
+    g = np.asarray(watched[pick]["grad_norms"])
+    out = {"n_edge": len(watched), "n_fell_edge": len(fell), "pick": pick,
+           "median_norm": float(np.median(g)), "r_start": float(mon.r_norm[0]),
+           "shown_bits": information.bits_remembered(watched[pick]["eval_mse"])}
+    fall = fell.get(pick)
+    if fall is None:
+        spike = int(np.argmax(g))
+        out["story"] = (f"None of the {len(watched)} watched runs fell back this time. The one "
+                        f"shown had the largest spike, a gradient of {g[spike]:.0f} at update "
+                        f"{spike}, {g[spike] / np.median(g):.0f} times its median of "
+                        f"{np.median(g):.2f}, and it got over it.")
+        out["spike"] = spike
+        return out
+    spike = fall["spike_step"]
+    steps, loss = np.asarray(mon.steps), np.asarray(mon.losses)
+    sat, heat = np.asarray(mon.saturated), mon.heatmap()
+    ratio = heat[:, 0] / heat[:, -1]
+    near = (steps >= spike - 100) & (steps < spike)
+    after = (steps > spike) & (steps <= spike + 250)
+
+    def moved(before, later, fmt):
+        return f"{'rises' if later > before else 'falls'} from {before:{fmt}} to {later:{fmt}}"
+
+    out["story"] = (
+        f"At update {spike}, one gradient has a norm of {fall['spike_norm']:.0f}, "
+        f"{fall['spike_norm'] / np.median(g):.0f} times the run's median of {np.median(g):.2f}, "
+        f"and plain SGD takes the full step. Compare the hundred updates before it with the 250 "
+        f"after it: the share of saturated units "
+        f"{moved(100 * sat[near].mean(), 100 * sat[after].mean(), '.0f')} %; the batch loss "
+        f"{moved(loss[near].mean(), loss[after].mean(), '.3f')}, near 1/3; and the gradient "
+        f"reaching the first state, as a ratio to the gradient at the last one, "
+        f"{moved(float(np.median(ratio[near])), float(np.median(ratio[after])), '.1e')} "
+        f"(median; {{numref}}`fig-heatmap`). The largest singular value of $R$ was "
+        f"{np.asarray(mon.r_norm)[near].mean():.2f} just before, against {mon.r_norm[0]:.2f} at "
+        f"the start.")
+    out["spike"] = spike
+    out["fell_loss_rose"] = bool(loss[after].mean() > loss[near].mean())
+    return out
+
+
+def comparison_table(experiment: dict) -> str:
+    """A Markdown table: successes and median bits per length, one column per sweep."""
+    rows = {label: {r["length"]: r for r in res.summary()} for label, res in experiment.items()}
+    lengths = sorted(next(iter(rows.values())))
+    lines = ["| $T$ | " + " | ".join(experiment) + " |", "|---|" + "---|" * len(experiment)]
+    for T in lengths:
+        cells = [f"{rows[label][T]['successes']}/{rows[label][T]['runs']}, "
+                 f"{rows[label][T]['median_bits']:.2f} bits" for label in experiment]
+        lines.append(f"| {T} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _first_to_last(summary):
+    h = summary["hidden_norms"]
+    return h[0] / h[-1]
+
+
+def gradient_reach(reference: SweepResult, short_run: dict, long_run: dict) -> dict:
+    """How much of the gradient reaches the first state, before and after training.
+
+    ``short_run`` and ``long_run`` are ``run.monitored_run`` results at a
+    learnable and at a long length; the reference runs give the spread.
+    """
+    by_length = reference.by_length()
+    longest = max(by_length)
+    ratios = {stage: [_first_to_last(r["probe"][stage]) for r in by_length[longest]
+                      if r["probe"][stage]] for stage in ("init", "final")}
+    wins = [_first_to_last(r["probe"]["final"]) / _first_to_last(r["probe"]["init"])
+            for r in reference.runs if r["success"]]
+    out = {"longest": longest, "longest_minus_1": longest - 1,
+           "ratio_init_long": float(np.median(ratios["init"])),
+           "ratio_final_long": float(np.median(ratios["final"])),
+           "ratio_init_lo": float(np.min(ratios["init"])),
+           "ratio_init_hi": float(np.max(ratios["init"])),
+           "win_gain": float(np.median(wins)), "n_wins": len(wins),
+           "slope40_init": long_run["init"]["mean_slope"]}
+    for name, w in (("10", short_run), ("40", long_run)):
+        out[f"mse_{name}"] = w["eval_mse"]
+        out[f"bits_{name}"] = information.bits_remembered(w["eval_mse"])
+        for stage in ("init", "final"):
+            out[f"{stage}{name}_first"] = float(_first_to_last(w[stage]))
+    return out
+
+
+def jacobian_far(reference: SweepResult) -> dict:
+    """The Jacobian product over the longest distance and its bound, medians over runs."""
+    by_length = reference.by_length()
+    longest = max(by_length)
+
+    def far(T, stage, key):      # the median over runs of the per-run median at t = 1
+        return float(np.median([r["probe"][stage][key][0] for r in by_length[T]]))
+
+    return {"sv_init_far": far(longest, "init", "sv_median"),
+            "bound_init_far": far(longest, "init", "bound_median"),
+            "sv_final_far": far(longest, "final", "sv_median"),
+            "bound_final_far": far(longest, "final", "bound_median"),
+            "sv10_final_far": far(10, "final", "sv_median")}
+
+
+def own_sweep(own: SweepResult, reference: SweepResult) -> dict:
+    """A reader's small sweep next to the reference: its reach, and where the intervals agree."""
+    rows = {r["length"]: r for r in own.summary()}
+    ref = {r["length"]: r for r in reference.summary()}
+    common = [T for T in rows if T in ref]
+    overlap = [T for T in common if rows[T]["rate_low"] <= ref[T]["rate_high"]
+               and ref[T]["rate_low"] <= rows[T]["rate_high"]]
+    lengths = sorted(rows)
+    return {"own_runs": len(own.runs), "own_best": own.largest_reliable_length() or 0,
+            "own_overlap": len(overlap), "own_common": len(common),
+            "own_first_wins": rows[lengths[0]]["successes"],
+            "own_last_wins": rows[lengths[-1]]["successes"]}
+
+
+def reach_table(judged: dict, models: dict, optimizers: dict) -> str:
+    """A Markdown table of successes (and median bits) per model, optimizer, budget and length.
+
+    ``judged`` maps (model, optimizer, updates) to a ``SweepResult``; ``models``
+    and ``optimizers`` map their keys to the names the table prints.
+    """
+    lengths = sorted({T for res in judged.values() for T in res.settings.lengths})
+    lines = ["| model | optimizer | updates | " + " | ".join(f"$T = {T}$" for T in lengths) + " |",
+             "|---|---|---:|" + "---|" * len(lengths)]
+    for (m, o, k), res in judged.items():
+        rows = {r["length"]: r for r in res.summary()}
+        cells = [f"{rows[T]['successes']}/{rows[T]['runs']} ({rows[T]['median_bits']:.2f})"
+                 for T in lengths]
+        lines.append(f"| {models[m]} | {optimizers[o]} | {k:,} | ".replace(",", " ")
+                     + " | ".join(cells) + " |")
+    return "\n".join(lines)
