@@ -1,4 +1,4 @@
-"""A vanilla tanh RNN with backpropagation through time (chapters 3, 4 and 6).
+"""A vanilla tanh RNN with backpropagation through time.
 
 The model reads a sequence and answers once, at the last step. In the
 row-vector convention of the book, with ``x_t`` of shape (B, in) and ``a_t`` of
@@ -30,7 +30,7 @@ PARAM_NAMES = ("W", "R", "bs", "V", "by")
 
 
 class RNN(Model):
-    """A sequence-to-one tanh RNN (chapters 3, 4 and 6).
+    """A sequence-to-one tanh RNN.
 
     Parameters
     ----------
@@ -86,7 +86,7 @@ class RNN(Model):
             Input sequences, time first.
         state_offset : array_like, shape (T, B, H), optional
             Added to each hidden state ``a_t`` right after its ``tanh``. Only
-            for checking ``hidden_grads`` by finite differences (chapter 3);
+            for checking ``hidden_grads`` by finite differences;
             ``backward`` refuses to run after a forward pass that used it.
 
         Returns
@@ -155,7 +155,7 @@ class RNN(Model):
         return self.hidden_grads * (1.0 - self.A[1:] ** 2)
 
     def per_step_grads(self) -> dict:
-        """Each time step's contribution to the recurrent gradients (chapter 6).
+        """Each time step's contribution to the recurrent gradients.
 
         Returns
         -------

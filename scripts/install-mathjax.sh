@@ -17,11 +17,7 @@ if [ -f "$dest/VERSION" ] && [ "$(cat "$dest/VERSION")" = "$version" ] \
         && [ -f "$dest/tex-mml-chtml.js" ]; then
     exit 0
 fi
-if ! command -v npm >/dev/null 2>&1; then
-    echo "The book serves MathJax itself and takes it from the npm registry, but npm is" >&2
-    echo "not installed. Install Node.js (with npm) and run again." >&2
-    exit 1
-fi
+bash "$(dirname "$0")/install-node.sh"   # npm, through apt if it is missing
 
 echo "==> installing MathJax $version into $dest (npm registry)"
 tmp="$(mktemp -d)"

@@ -34,6 +34,9 @@ if [ -x .venv/bin/python ]; then python=.venv/bin/python; else python="${PYTHON:
 dest="_vendor/pyodide"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
+# npm fetches Pyodide's core: where it is missing, apt installs it. If that fails too, the
+# script below says how to supply the files, and the book builds without Run buttons.
+bash scripts/install-node.sh || true
 
 "$python" - "$dest" "$tmp" "${MEMRNN_PYODIDE_DIR:-}" <<'PYTHON'
 import base64

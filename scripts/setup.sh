@@ -15,6 +15,11 @@ if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null
 fi
 
 if [ ! -x .venv/bin/python ]; then
+    # Debian and Ubuntu ship Python's venv module (with ensurepip) as a package of its own.
+    if ! "$python" -c 'import ensurepip, venv' 2>/dev/null; then
+        version="$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+        bash scripts/install-system.sh "Python's venv module, to create .venv" "python$version-venv"
+    fi
     echo "==> creating .venv with $("$python" --version)"
     "$python" -m venv .venv
 fi

@@ -20,6 +20,7 @@ if [ "$fast" = 1 ]; then
 else
     bash scripts/setup.sh test,lab     # the book's tools and JupyterLab: the tests build the book
     bash scripts/install-browser.sh    # Chromium (and poppler) for the browser and PDF tests
+    bash scripts/install-axe.sh        # axe-core (npm, checksum-pinned) for the accessibility tests
 fi
 bash scripts/install-torch.sh          # optional oracle; the tests using it skip without it
 

@@ -26,8 +26,10 @@ EXPECTED_FIGURES = {
     "book/04-learner": 2,
     "book/05-sweep": 5,
     "book/06-vanishing": 6,
-    "book/07-lstm": 4,
+    "book/07-lstm": 1,
+    "book/08-gating": 3,
     "book/fast": 2,
+    "book/course": 0,
     "book/api": 0,
     "book/references": 0,
 }

@@ -49,6 +49,7 @@ SEARCH_WORDS = {
     "book/05-sweep": "Wilson",
     "book/06-vanishing": "clipping",
     "book/07-lstm": "carousel",
+    "book/08-gating": "budget",
     "book/fast": "ablation",
 }
 

@@ -56,7 +56,7 @@ CASES = {
         "call": ("MyLearner(memrnn.RNN(1, 4, 1, seed=0), memrnn.MSELoss(),\n"
                  "          memrnn.generate_samples(8, 3, seed=0)).train(iter_steps=1, lr=0.01, "
                  "progress=False)"),
-        "raises_in": "_sgd_step",
+        "raises_in": "train_step",
         "stop": True,
     },
     "book/07-lstm": {
@@ -324,3 +324,65 @@ def test_extension_says_why_it_is_left_out(tmp_path, monkeypatch):
     assert "scripts/install-pyodide.sh" in browser_run._why_not(App())
     monkeypatch.setenv("MEMRNN_PYODIDE_ERROR", "install-pyodide: numpy-2.0.2.whl missing")
     assert "numpy-2.0.2.whl missing" in browser_run._why_not(App())
+
+
+_CONF = '''
+import hashlib, sys, tempfile
+from pathlib import Path
+sys.path.insert(0, {ext!r})
+import browser_run
+
+def _wheel(app):
+    # The switch is under test here, not the wheel (test_run_in_browser's book build makes one).
+    wheel = Path(tempfile.mkdtemp(prefix="memrnn-test-wheel-")) / "dist" / "memrnn-0.0.0-py3-none-any.whl"
+    wheel.parent.mkdir()
+    wheel.write_bytes(b"a stand-in")
+    return wheel, hashlib.sha256(b"a stand-in").hexdigest()
+
+browser_run._build_wheel = _wheel
+extensions = ["myst_nb", "browser_run"]
+nb_execution_mode = "off"
+'''
+_PAGE = '''---
+jupytext:
+  text_representation: {extension: .md, format_name: myst}
+kernelspec: {display_name: Python 3, language: python, name: python3}
+---
+# A page
+
+```{code-cell} ipython3
+print("hello")
+```
+'''
+
+
+@pytest.mark.parametrize("switch", ["0", "1"])
+def test_memrnn_browser_run_0_leaves_runner_and_controls_out_of_the_pages(switch, tmp_path):
+    """A one-page Sphinx build with this extension and a complete (stand-in) Pyodide folder:
+    with MEMRNN_BROWSER_RUN=0 the page loads no runner.js and carries nothing runner.js reads,
+    so it has no Run, "Your turn" or "Download my notebook" controls; with 1 it has them."""
+    pytest.importorskip("myst_nb", reason="needs the book's tools (memrnn[book])")
+    src = tmp_path / "src"
+    (src / "_vendor" / "pyodide").mkdir(parents=True)
+    (src / "_vendor" / "pyodide" / "manifest.json").write_text(json.dumps(
+        {"version": "0.0", "sha256": {}, "bytes": {}, "wheels": [], "packages": []}))
+    (src / "conf.py").write_text(_CONF.format(ext=str(ROOT / "book" / "_ext")))
+    (src / "index.md").write_text(_PAGE)
+    env = {**os.environ, "MEMRNN_BROWSER_RUN": switch}
+    env.pop("MEMRNN_PYODIDE_ERROR", None)
+    proc = subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", str(src),
+                           str(tmp_path / "site" / "html")], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    html = (tmp_path / "site" / "html" / "index.html").read_text(encoding="utf-8")
+    assert "hello" in html
+    runner = ("memrnn-run/runner.js", 'id="memrnn-run-data"', "memrnn-cell-")
+    if switch == "0":
+        assert "[browser-run] Run buttons left out: left out by MEMRNN_BROWSER_RUN=0" in proc.stdout
+        assert [s for s in runner if s in html] == []
+        assert "Download my notebook" not in html and "memrnn-download" not in html
+        assert not (tmp_path / "site" / "html" / "_static" / "memrnn-run").exists()
+    else:
+        assert "[browser-run] Run buttons on" in proc.stdout, proc.stdout
+        assert [s for s in runner if s in html] == list(runner)
+        assert (tmp_path / "site" / "html" / "_static" / "memrnn-run" / "runner.js").is_file()

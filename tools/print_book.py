@@ -1,6 +1,6 @@
 """Print the book to PDF: its single HTML page, in the system's Chromium.
 
-The PDF edition (README, "The PDF edition") is the whole book rendered as one
+The PDF edition (CONTRIBUTING.md, "The PDF edition") is the whole book rendered as one
 HTML page by Sphinx's ``singlehtml`` builder, which ``scripts/build-pdf.sh``
 runs after the HTML build on the same Sphinx environment, so no chapter is
 executed twice. This module prints that page::

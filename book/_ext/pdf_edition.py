@@ -1,6 +1,6 @@
 """The PDF edition in the site: the link to it, and the single page it is printed from.
 
-The PDF edition (README, "The PDF edition") is the whole book rendered as one
+The PDF edition (CONTRIBUTING.md, "The PDF edition") is the whole book rendered as one
 HTML page by Sphinx's ``singlehtml`` builder and printed by the system's
 Chromium (``tools/print_book.py``); ``scripts/build-pdf.sh`` does both, and
 ``scripts/build-book.sh`` calls it after building the site. The single page is
