@@ -23,16 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from memrnn import _sandbox, grade  # noqa: E402
+from tools.grade_fixtures import CORRECT_GENERATOR  # noqa: E402
 from tools.student_edition import student_notebook  # noqa: E402
 
-SOLUTION = '''import numpy as np
-
-def my_generate_samples(batch_size, seq_length, seed=None, dtype=np.float64):
-    rng = np.random.default_rng(seed)
-    while True:
-        x = rng.uniform(-1.0, 1.0, size=(seq_length, batch_size, 1)).astype(dtype)
-        yield x, x[0]
-'''
+SOLUTION = CORRECT_GENERATOR
 
 
 def main(argv=None) -> int:

@@ -16,20 +16,9 @@ if [ -f "$dest/VERSION" ] && [ "$(cat "$dest/VERSION")" = "$version" ] \
         && [ -f "$dest/axe.min.js" ]; then
     exit 0
 fi
-bash "$(dirname "$0")/install-node.sh"   # npm, through apt if it is missing
-
-echo "==> installing axe-core $version into $dest (npm registry)"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-(cd "$tmp" && npm pack --silent "axe-core@$version" >/dev/null)
-tarball="$tmp/axe-core-$version.tgz"
-got="$(python3 -c 'import base64, hashlib, sys
-print("sha512-" + base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode())' "$tarball")"
-if [ "$got" != "$integrity" ]; then
-    echo "axe-core-$version.tgz has checksum $got, expected $integrity" >&2
-    exit 1
-fi
-tar -xzf "$tarball" -C "$tmp"
+bash "$(dirname "$0")/fetch-npm.sh" axe-core "$version" "$integrity" "$tmp"
 rm -rf "$dest" "$dest.partial"   # a partial copy from an interrupted run too
 mkdir -p "$dest.partial"
 cp "$tmp/package/axe.min.js" "$tmp/package/LICENSE" "$dest.partial/"

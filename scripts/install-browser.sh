@@ -22,18 +22,8 @@ done
 if [ "${#packages[@]}" = 0 ]; then
     exit 0
 fi
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "Missing ${packages[*]}, and no apt-get to install them. Install them with your" >&2
-    echo "system's package manager (for Chromium, set MEMRNN_CHROMIUM to its executable)." >&2
-    exit 1
-fi
-sudo=""
-if [ "$(id -u)" != 0 ]; then
-    sudo="sudo"
-fi
-echo "==> installing ${packages[*]} for the browser tests and the PDF edition (apt)"
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${packages[@]}" >/dev/null
+MEMRNN_APT_HINT="for Chromium, set MEMRNN_CHROMIUM to its executable" \
+    bash "$(dirname "$0")/install-system.sh" "the browser tests and the PDF edition" "${packages[@]}"
 if [ ! -x "$browser" ]; then
     echo "apt installed chromium, but $browser is not there; set MEMRNN_CHROMIUM." >&2
     exit 1

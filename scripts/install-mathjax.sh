@@ -17,20 +17,9 @@ if [ -f "$dest/VERSION" ] && [ "$(cat "$dest/VERSION")" = "$version" ] \
         && [ -f "$dest/tex-mml-chtml.js" ]; then
     exit 0
 fi
-bash "$(dirname "$0")/install-node.sh"   # npm, through apt if it is missing
-
-echo "==> installing MathJax $version into $dest (npm registry)"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-(cd "$tmp" && npm pack --silent "mathjax@$version" >/dev/null)
-tarball="$tmp/mathjax-$version.tgz"
-got="$(python3 -c 'import base64, hashlib, sys
-print("sha512-" + base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode())' "$tarball")"
-if [ "$got" != "$integrity" ]; then
-    echo "mathjax-$version.tgz has checksum $got, expected $integrity" >&2
-    exit 1
-fi
-tar -xzf "$tarball" -C "$tmp"
+bash "$(dirname "$0")/fetch-npm.sh" mathjax "$version" "$integrity" "$tmp"
 rm -rf "$dest" "$dest.partial"   # a partial copy from an interrupted run too
 mkdir -p "$(dirname "$dest")"
 cp -r "$tmp/package/es5" "$dest.partial"

@@ -9,7 +9,7 @@ why="$1"
 shift
 if ! command -v apt-get >/dev/null 2>&1; then
     echo "Missing $*, needed for $why, and no apt-get to install them." >&2
-    echo "Install them with your system's package manager and run again." >&2
+    echo "Install them with your system's package manager and run again${MEMRNN_APT_HINT:+ ($MEMRNN_APT_HINT)}." >&2
     exit 1
 fi
 sudo=""

@@ -28,6 +28,7 @@ jupytext = pytest.importorskip("jupytext", reason="the fixtures are made from th
                                                   "which needs jupytext (memrnn[book])")
 nbformat = pytest.importorskip("nbformat")
 
+from tools.grade_fixtures import CORRECT_GENERATOR  # noqa: E402
 from tools.student_edition import student_notebook  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,14 +36,7 @@ TIMEOUT = 30.0     # s: generous, so that a loaded machine times out only the lo
 MEMORY = "1G"
 MARKER = "memrnn-grade-test-sleeper"
 
-GOOD = '''import numpy as np
-
-def my_generate_samples(batch_size, seq_length, seed=None, dtype=np.float64):
-    rng = np.random.default_rng(seed)
-    while True:
-        x = rng.uniform(-1.0, 1.0, size=(seq_length, batch_size, 1)).astype(dtype)
-        yield x, x[0]
-'''
+GOOD = CORRECT_GENERATOR
 LAST = GOOD.replace("yield x, x[0]", "yield x, x[-1]")
 
 

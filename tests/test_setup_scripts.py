@@ -58,9 +58,12 @@ def test_without_apt_the_message_names_what_is_missing(tmp_path):
 
 
 def test_the_scripts_that_need_npm_or_venv_ask_for_them():
-    """MathJax, Pyodide and the set-up of .venv go through the installers, not a request to the user."""
-    for script in ("install-mathjax.sh", "install-pyodide.sh"):
+    """MathJax, axe-core, Pyodide and the set-up of .venv go through the installers, not a request
+    to the user."""
+    for script in ("fetch-npm.sh", "install-pyodide.sh"):
         text = (ROOT / "scripts" / script).read_text(encoding="utf-8")
         assert "install-node.sh" in text and "Install Node.js" not in text, script
+    for script in ("install-mathjax.sh", "install-axe.sh"):
+        assert "fetch-npm.sh" in (ROOT / "scripts" / script).read_text(encoding="utf-8"), script
     setup = (ROOT / "scripts" / "setup.sh").read_text(encoding="utf-8")
     assert "import ensurepip, venv" in setup and "install-system.sh" in setup
