@@ -89,7 +89,15 @@ def plateau(reference: SweepResult, long: SweepResult) -> dict:
     lo12, hi12 = information.wilson_interval(rows[12]["successes"], rows[12]["runs"])
     near = sorted(r["eval_mse"] for r in reference.by_length()[12]
                   if r["eval_mse"] is not None and 1 / 12 < r["eval_mse"] < 1 / 11)
+    at12 = [r["eval_mse"] is not None and r["eval_mse"] <= information.mse_for_bits(1.5)
+            for r in reference.by_length()[12]]
+    at15 = [r["eval_mse"] is not None and r["eval_mse"] <= information.mse_for_bits(1.5)
+            for r in reference.by_length()[15]]
+    now = information.compare_unpaired(at12, at15)
+    lo_final, hi_final = information.difference_interval(w12, n, w15, n)
     out = {"med12": rows[12]["median_mse"], "med15": rows[15]["median_mse"],
+           "d_12_15_lo": 100 * now["low"], "d_12_15_hi": 100 * now["high"],
+           "d_final_lo": 100 * lo_final, "d_final_hi": 100 * hi_final,
            "p_12_15": information.fisher_exact(broke[12], rows[12]["runs"], broke[15],
                                                rows[15]["runs"]),
            "same5000": sum(same), "n_long": len(same), "long_runs": n, "long_final": final,

@@ -223,7 +223,7 @@ def _chapter7_profiles() -> dict:
 
 
 #: "What gating buys": every arm (model and initialisation) under both
-#: optimizers, with the same budget as chapter 7's first comparison.
+#: optimizers, with the same budget as the first LSTM comparison (the ch7-* profiles).
 GATING_ARMS = {
     "rnn": {"model": "rnn", "hidden": 10},
     "rnnclip": {"model": "rnn", "hidden": 10, "clip": 5.0},

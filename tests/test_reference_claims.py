@@ -62,6 +62,8 @@ def test_plateau_and_budget_claims(reference):
     assert 0 < numbers["broke12"] < 20 and 0 < numbers["broke15"] < 20
     # The inversion of medians is not a difference between the lengths ...
     assert numbers["med12"] > numbers["med15"] and numbers["p_12_15"] > 0.05
+    assert numbers["d_12_15_lo"] < 0 < numbers["d_12_15_hi"]
+    assert numbers["d_final_lo"] < 0 < numbers["d_final_hi"]
     # ... the longer budget only adds runs that broke through, and the lengths stay alike.
     assert numbers["grew"] and numbers["p_final"] > 0.05
     # The long runs' first 5000 updates are the reference's own runs.
