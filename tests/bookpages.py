@@ -24,7 +24,7 @@ EXPECTED_FIGURES = {
     "book/02-loss": 1,
     "book/03-gradcheck": 1,
     "book/04-learner": 2,
-    "book/05-sweep": 5,
+    "book/05-sweep": 6,
     "book/06-vanishing": 6,
     "book/07-lstm": 1,
     "book/08-gating": 3,
@@ -35,6 +35,9 @@ EXPECTED_FIGURES = {
 }
 PAGES = list(EXPECTED_FIGURES)
 NOTEBOOK_PAGES = [p for p in PAGES if p not in ("book/api", "book/references")]
+#: The pages that teach with exercises: every notebook page but the introduction and the
+#: instructors' appendix.
+EXERCISE_PAGES = [p for p in NOTEBOOK_PAGES if p not in ("book/intro", "book/course")]
 #: The chapters that train networks: their claims are about random runs, so the
 #: robustness tests execute them again under other seeds and other SIMD kernels.
 TRAINING_PAGES = ["book/04-learner", "book/05-sweep", "book/06-vanishing", "book/07-lstm"]

@@ -24,6 +24,7 @@ import nbformat
 import pytest
 
 from bookpages import (
+    EXERCISE_PAGES,
     EXPECTED_FIGURES,
     NOTEBOOK_PAGES,
     ROOT,
@@ -190,7 +191,7 @@ def test_api_reference_documents_the_public_names(book):
 
 
 def test_exercises_have_folded_solutions(book):
-    for page in NOTEBOOK_PAGES[1:]:
+    for page in EXERCISE_PAGES:
         raw = (book["html"] / f"{page}.html").read_text(encoding="utf-8")
         exercises = raw.count('<div class="exercise admonition"')
         # A chapter has its "Your turn" and at least one more; every other page at least one.
