@@ -1,12 +1,16 @@
-"""Run the learning-rate grid and the fresh-seed runs of "What gating buys" (chapter 7).
+"""Run the experiment of "What gating buys", stage by stage, as experiments/gating/PLAN.md says.
 
-    .venv/bin/python scripts/run-gating.py OUT [--jobs N] [--stage grid|final]
+    .venv/bin/python scripts/run-gating.py OUT [--jobs N] [--stage STAGE]
 
+Stages: ``grid`` (every arm at every rate of the grid, selection seeds), ``final``
+(each arm at its chosen rate on 10 fresh seeds at T = 50), ``extra`` (10 more
+seeds for the arms of every planned comparison whose verdict is close),
+``long`` (T = 100, then T = 200, for the arms ``memrnn.contest.long_arms``
+picks); ``all`` runs them in that order, ``both`` only the first two.
 Every sweep writes OUT/NAME/results.json after each finished run, and a second
 call resumes: only missing runs are trained. All sweeps of a stage share one
 pool of worker processes, so no core idles while one sweep waits for its last
-run. ``--stage final`` runs each arm at its chosen rate (``memrnn.results.
-choose_learning_rate`` on the grid) on the fresh seeds.
+run.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import os
 import threading
 from pathlib import Path
 
+from memrnn import contest
 from memrnn import settings as S
 from memrnn.results import choose_learning_rate, load_results
 from memrnn.sweep import _exit_with_parent, run_sweep
@@ -42,9 +47,36 @@ def final_profiles(out: Path, lengths=(S.GRID_LENGTH,)) -> dict:
             for (m, o), lr in chosen_rates(out).items()}
 
 
+def extra_profiles(out: Path) -> dict:
+    """20 seeds for the arms of every planned comparison that is close on 10."""
+    final = contest.load_experiment(out)["final"]
+    close = [r for r in contest.compare_family(final) if contest.is_close(r)]
+    for r in close:
+        print(f"close: {r['label']}: {r['only_a']} vs {r['only_b']}, p = {r['p']:.3f}, "
+              f"[{r['low']:+.2f}, {r['high']:+.2f}]", flush=True)
+    arms = {arm for r in close for arm in (r["a"], r["b"])}
+    rates = chosen_rates(out)
+    return {contest.sweep_name(a): S.gating_final(*a, rates[a], repeats=20) for a in sorted(arms)}
+
+
+def long_profiles(out: Path, length: int) -> dict:
+    final = contest.load_experiment(out)["final"]
+    rates = chosen_rates(out)
+    arms = contest.long_arms(final, length)
+    print(f"T = {length}:", ", ".join(f"{m}-{o}" for m, o in arms) or "no arm", flush=True)
+    return {contest.sweep_name(a, length): S.gating_final(*a, rates[a], lengths=(length,))
+            for a in arms}
+
+
+#: The primary comparison's two arms are run first, so that it is complete first.
+PRIMARY = ("gating-lstm-adam", "gating-rnn21-adam")
+
+
 def run_all(profiles: dict, out: Path, jobs: int) -> None:
-    # The longest runs first, so that the pool ends on short ones.
-    order = sorted(profiles, key=lambda k: -(profiles[k].hidden * (4 if profiles[k].model == "lstm" else 1)))
+    # The primary arms first, then the longest runs, so that the pool ends on short ones.
+    def cost(k):
+        return (k not in PRIMARY, -(profiles[k].hidden * (4 if profiles[k].model == "lstm" else 1)))
+    order = sorted(profiles, key=cost)
     pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                                   initializer=_exit_with_parent, initargs=(os.getpid(),))
     errors = []
@@ -72,12 +104,17 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out", type=Path)
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--stage", choices=("grid", "final", "both"), default="both")
+    ap.add_argument("--stage", choices=("grid", "final", "extra", "long", "both", "all"), default="all")
     a = ap.parse_args()
-    if a.stage in ("grid", "both"):
+    if a.stage in ("grid", "both", "all"):
         retrying(lambda: run_all(grid_profiles(), a.out, a.jobs))
-    if a.stage in ("final", "both"):
+    if a.stage in ("final", "both", "all"):
         retrying(lambda: run_all(final_profiles(a.out), a.out, a.jobs))
+    if a.stage in ("extra", "all"):
+        retrying(lambda: run_all(extra_profiles(a.out), a.out, a.jobs))
+    if a.stage in ("long", "all"):
+        for length in (100, 200):
+            retrying(lambda: run_all(long_profiles(a.out, length), a.out, a.jobs))
 
 
 def retrying(stage, attempts=50):

@@ -1,0 +1,185 @@
+"""The contest of "What gating buys": its arms, its comparisons and the rules that grow it.
+
+The design is fixed in ``experiments/gating/PLAN.md`` before the fresh-seed
+runs exist; this module is that plan as code, used by the script that runs the
+experiment (``scripts/run-gating.py``), by the chapter that reports it and by
+the tests that check what the chapter says.
+
+An *arm* is a model (a key of ``settings.GATING_ARMS``) under an optimizer
+(``"sgd"`` or ``"adam"``). Its sweeps are named ``gating-grid-ARM-OPT-LR``
+(the learning-rate grid, selection seeds) and ``gating-ARM-OPT`` (fresh seeds
+at ``settings.GRID_LENGTH``), ``gating-ARM-OPT-T100`` and so on for the longer
+lengths. Run r at length T has the seed (1, T, r) in every arm, so two arms are
+compared seed by seed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from . import information
+from . import settings as S
+from .results import SweepResult, choose_learning_rate, load_results
+
+__all__ = ["MODELS", "OPTIMIZERS", "PRIMARY", "comparisons", "sweep_name", "load_experiment",
+           "chosen_rates", "compare", "compare_family", "is_close", "better_optimizer",
+           "long_arms", "shipped_folder"]
+
+#: The models of the contest, in the order of every table, as the chapter names them.
+MODELS = {"rnn": "RNN, H = 10", "rnnclip": "RNN, H = 10, clipped at 5", "rnn21": "RNN, H = 21",
+          "lstm0": "LSTM, forget bias 0", "lstm": "LSTM, forget bias 1",
+          "lstm3": "LSTM, forget bias 3", "chrono": "LSTM, chrono"}
+OPTIMIZERS = {"sgd": "SGD", "adam": "Adam"}
+LSTM_INITS = ("lstm0", "lstm", "lstm3", "chrono")
+
+#: The primary comparison, declared before the fresh-seed runs: the LSTM with the standard
+#: forget-gate bias of 1 against the RNN of its size, both under Adam, at GRID_LENGTH.
+PRIMARY = (("lstm", "adam"), ("rnn21", "adam"))
+
+
+def comparisons() -> list[tuple[str, str, tuple, tuple]]:
+    """The planned comparisons at ``GRID_LENGTH``: (family, label, arm A, arm B).
+
+    The first is the primary one; the others are exploratory and are
+    Holm-adjusted together. A is the treatment, so "rescued" counts the seeds
+    A solves and B does not.
+    """
+    out = [("primary", "LSTM (bias 1) against RNN (H = 21), Adam", *PRIMARY)]
+    out += [("optimizer", f"Adam against SGD: {MODELS[m]}", (m, "adam"), (m, "sgd")) for m in MODELS]
+    for o, oname in OPTIMIZERS.items():
+        out += [("initialisation", f"bias 1 against bias 0, {oname}", ("lstm", o), ("lstm0", o)),
+                ("initialisation", f"bias 3 against bias 1, {oname}", ("lstm3", o), ("lstm", o)),
+                ("initialisation", f"chrono against bias 3, {oname}", ("chrono", o), ("lstm3", o)),
+                ("clipping", f"clipping at 5, {oname}", ("rnnclip", o), ("rnn", o)),
+                ("size", f"H = 21 against H = 10, {oname}", ("rnn21", o), ("rnn", o))]
+    return out
+
+
+def sweep_name(arm: tuple, length: int = S.GRID_LENGTH) -> str:
+    """The folder (and shipped file) name of an arm's fresh-seed sweep at ``length``."""
+    model, opt = arm
+    return f"gating-{model}-{opt}" + ("" if length == S.GRID_LENGTH else f"-T{length}")
+
+
+def shipped_folder() -> Path:
+    """Where the experiment's results ship inside the package."""
+    return Path(__file__).parent / "results" / "gating"
+
+
+def load_experiment(folder=None) -> dict:
+    """Every sweep of the experiment found in ``folder`` (default: the shipped one).
+
+    Returns
+    -------
+    dict
+        ``"grid"``: (model, optimizer, lr) -> SweepResult;
+        ``"final"``: (model, optimizer, T) -> SweepResult of the fresh seeds.
+    """
+    folder = shipped_folder() if folder is None else Path(folder)
+    grid, final = {}, {}
+    for m in MODELS:
+        for o, rates in S.LR_GRID.items():
+            for lr in rates:
+                res = _load(folder, f"gating-grid-{m}-{o}-{lr:g}")
+                if res is not None:
+                    grid[m, o, lr] = res
+            for T in (S.GRID_LENGTH, 100, 200):
+                res = _load(folder, sweep_name((m, o), T))
+                if res is not None:
+                    final[m, o, T] = res
+    return {"grid": grid, "final": final}
+
+
+def _load(folder: Path, name: str) -> SweepResult | None:
+    for path in (folder / name / "results.json", folder / f"{name}.json"):
+        if path.exists():
+            return load_results(path)
+    return None
+
+
+def chosen_rates(grid: dict) -> dict:
+    """(model, optimizer) -> the learning rate the grid picks (``results.choose_learning_rate``)."""
+    arms = sorted({(m, o) for m, o, _ in grid}, key=lambda a: (list(MODELS).index(a[0]), a[1]))
+    return {(m, o): choose_learning_rate({lr: grid[m, o, lr] for lr in S.LR_GRID[o]})
+            for m, o in arms}
+
+
+def _by_seed(res: SweepResult, length: int) -> dict:
+    return {r["repeat"]: r for r in res.runs if r["length"] == length}
+
+
+def compare(final: dict, a: tuple, b: tuple, length: int = S.GRID_LENGTH) -> dict:
+    """``information.compare_paired`` of two arms over the seeds both ran at ``length``."""
+    ra, rb = _by_seed(final[a + (length,)], length), _by_seed(final[b + (length,)], length)
+    keys = sorted(set(ra) & set(rb))
+    if not keys:
+        raise ValueError(f"arms {a} and {b} share no seeds at T = {length}")
+
+    def bits(r):
+        return information.bits_remembered(np.inf if r["eval_mse"] is None else r["eval_mse"])
+
+    return information.compare_paired([ra[k]["success"] for k in keys], [rb[k]["success"] for k in keys],
+                                      [bits(ra[k]) for k in keys], [bits(rb[k]) for k in keys])
+
+
+def compare_family(final: dict, length: int = S.GRID_LENGTH) -> list[dict]:
+    """Every planned comparison, with ``p_holm``: Holm over the exploratory ones (the primary keeps p)."""
+    rows = [{"family": fam, "label": label, "a": a, "b": b, **compare(final, a, b, length)}
+            for fam, label, a, b in comparisons()
+            if a + (length,) in final and b + (length,) in final]
+    explore = [r for r in rows if r["family"] != "primary"]
+    for r, p in zip(explore, information.holm([r["p"] for r in explore])):
+        r["p_holm"] = float(p)
+    for r in rows:
+        r.setdefault("p_holm", r["p"])
+    return rows
+
+
+def is_close(row: dict) -> bool:
+    """The plan's rule for 10 more seeds: 0.01 <= p <= 0.2, or an interval bound within 10 points of 0."""
+    return 0.01 <= row["p"] <= 0.2 or min(abs(row["low"]), abs(row["high"])) <= 0.10
+
+
+def _score(res: SweepResult, length: int) -> tuple:
+    runs = [r for r in res.runs if r["length"] == length]
+    bits = [information.bits_remembered(np.inf if r["eval_mse"] is None else r["eval_mse"]) for r in runs]
+    return (sum(r["success"] for r in runs) / len(runs), float(np.mean(bits)))
+
+
+def better_optimizer(final: dict, model: str, length: int = S.GRID_LENGTH) -> str:
+    """The optimizer under which ``model`` did better at ``length``: more successes, then more bits."""
+    have = [o for o in OPTIMIZERS if (model, o, length) in final]
+    if not have:
+        raise ValueError(f"no fresh-seed runs of {model!r} at T = {length}")
+    return max(have, key=lambda o: (_score(final[model, o, length], length), o == "adam"))
+
+
+def long_arms(final: dict, length: int) -> list[tuple]:
+    """The arms the plan runs at ``length`` (100 or 200), given the runs so far.
+
+    T = 100: every LSTM initialisation that solved at least half of its runs
+    at GRID_LENGTH, under the optimizer that did better for it there. T = 200:
+    the chrono initialisation, and the constant bias that did best at T = 100
+    if it solved at least half of its runs there.
+    """
+    if length == 100:
+        arms = []
+        for m in LSTM_INITS:
+            if not any((m, o, S.GRID_LENGTH) in final for o in OPTIMIZERS):
+                continue
+            o = better_optimizer(final, m)
+            if _score(final[m, o, S.GRID_LENGTH], S.GRID_LENGTH)[0] >= 0.5:
+                arms.append((m, o))
+        return arms
+    if length == 200:
+        at100 = [(m, o) for m, o, T in final if T == 100]
+        arms = [(m, o) for m, o in at100 if m == "chrono"]
+        constant = [(m, o) for m, o in at100 if m != "chrono"]
+        if constant:
+            best = max(constant, key=lambda a: _score(final[a + (100,)], 100))
+            if _score(final[best + (100,)], 100)[0] >= 0.5:
+                arms.append(best)
+        return arms
+    raise ValueError(f"the plan has longer stages at T = 100 and 200, got {length!r}")
