@@ -17,7 +17,7 @@ from .data import TRIVIAL_MSE
 from .optim import OPTIMIZERS
 from .results import finished_runs
 from .run import train_one
-from .settings import IMPLEMENTATIONS, MODELS, PROFILES, RESULTS_NAME, SweepSettings
+from .settings import GATE_INITS, IMPLEMENTATIONS, MODELS, PROFILES, RESULTS_NAME, SweepSettings
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,6 +46,9 @@ _CHOICES = {            # option -> (field, choices, help)
     "--optimizer": ("optimizer", tuple(OPTIMIZERS), "plain SGD or Adam (chapter 7)"),
     "--implementation": ("implementation", IMPLEMENTATIONS,
                          "FastRNN or the plain RNN the book shows (same numbers to rounding)"),
+    "--gate-init": ("gate_init", GATE_INITS,
+                    "the LSTM's gate biases: the constant --forget-bias, or the chrono "
+                    "initialisation (chapter 8)"),
 }
 
 

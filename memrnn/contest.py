@@ -25,7 +25,8 @@ from .results import SweepResult, choose_learning_rate, load_results
 
 __all__ = ["MODELS", "OPTIMIZERS", "PRIMARY", "comparisons", "sweep_name", "load_experiment",
            "chosen_rates", "compare", "compare_family", "is_close", "better_optimizer",
-           "long_arms", "shipped_folder"]
+           "long_arms", "shipped_folder", "grid_table", "arm_table", "family_table", "budget_rows",
+           "path_probes", "cpu_hours"]
 
 #: The models of the contest, in the order of every table, as the chapter names them.
 MODELS = {"rnn": "RNN, H = 10", "rnnclip": "RNN, H = 10, clipped at 5", "rnn21": "RNN, H = 21",
@@ -102,6 +103,11 @@ def _load(folder: Path, name: str) -> SweepResult | None:
 def chosen_rates(grid: dict) -> dict:
     """(model, optimizer) -> the learning rate the grid picks (``results.choose_learning_rate``)."""
     arms = sorted({(m, o) for m, o, _ in grid}, key=lambda a: (list(MODELS).index(a[0]), a[1]))
+    for m, o in arms:
+        missing = [lr for lr in S.LR_GRID[o] if (m, o, lr) not in grid]
+        if missing:
+            raise ValueError(f"the grid of {m}-{o} lacks the rates {missing}; "
+                             f"a rate is chosen from all of {list(S.LR_GRID[o])}")
     return {(m, o): choose_learning_rate({lr: grid[m, o, lr] for lr in S.LR_GRID[o]})
             for m, o in arms}
 
@@ -183,3 +189,118 @@ def long_arms(final: dict, length: int) -> list[tuple]:
                 arms.append(best)
         return arms
     raise ValueError(f"the plan has longer stages at T = 100 and 200, got {length!r}")
+
+
+def _fmt_p(p: float) -> str:
+    return f"{p:.2g}" if p >= 0.001 else "< 0.001"
+
+
+def _mean_bits(res: SweepResult) -> float:
+    return float(np.mean([0.0 if r["diverged"] or r["eval_mse"] is None
+                          else information.bits_remembered(r["eval_mse"]) for r in res.runs]))
+
+
+def grid_table(grid: dict) -> str:
+    """Markdown: per arm and rate, the selection runs' mean bits and how many solved; the chosen rate bold."""
+    rates = chosen_rates(grid)
+    lines = []
+    for o, oname in OPTIMIZERS.items():
+        lines += [f"| {oname} | " + " | ".join(f"$\\eta = {lr:g}$" for lr in S.LR_GRID[o]) + " |",
+                  "|---|" + "---:|" * len(S.LR_GRID[o])]
+        for m in MODELS:
+            cells = []
+            for lr in S.LR_GRID[o]:
+                res = grid[m, o, lr]
+                cell = f"{_mean_bits(res):.2f} ({sum(r['success'] for r in res.runs)}/{len(res.runs)})"
+                cells.append(f"**{cell}**" if rates[m, o] == lr else cell)
+            lines.append(f"| {MODELS[m]} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines[:-1])
+
+
+def arm_table(final: dict, rates: dict, lengths=(S.GRID_LENGTH, 100, 200)) -> str:
+    """Markdown: per arm, its rate and, per length, runs solved of seeds run (median bits)."""
+    lengths = [T for T in lengths if any(k[2] == T for k in final)]
+    lines = ["| model | optimizer | $\\eta$ | " + " | ".join(f"$T = {T}$" for T in lengths) + " |",
+             "|---|---|---:|" + "---|" * len(lengths)]
+    for m in MODELS:
+        for o, oname in OPTIMIZERS.items():
+            if (m, o, S.GRID_LENGTH) not in final:
+                continue
+            cells = []
+            for T in lengths:
+                runs = [r for r in final[m, o, T].runs if r["length"] == T] if (m, o, T) in final else []
+                if not runs:
+                    cells.append("")
+                    continue
+                bits = np.median([0.0 if r["diverged"] or r["eval_mse"] is None
+                                  else information.bits_remembered(r["eval_mse"]) for r in runs])
+                cells.append(f"{sum(r['success'] for r in runs)}/{len(runs)} ({bits:.2f})")
+            lines.append(f"| {MODELS[m]} | {oname} | {rates[m, o]:g} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def family_table(rows: list[dict]) -> str:
+    """Markdown: every comparison with its rescued and lost seeds, p, Holm's p and both intervals."""
+    lines = ["| comparison (A against B) | A | B | only A | only B | $p$ | Holm | A − B, points | "
+             "bits, A − B |", "|---|---:|---:|---:|---:|---:|---:|---|---|"]
+    for r in rows:
+        holm = "primary" if r["family"] == "primary" else _fmt_p(r["p_holm"])
+        lines.append(f"| {r['label']} | {r['wins_a']}/{r['n']} | {r['wins_b']}/{r['n']} | {r['only_a']} | "
+                     f"{r['only_b']} | {_fmt_p(r['p'])} | {holm} | {100 * r['low']:+.0f} to "
+                     f"{100 * r['high']:+.0f} | {r['bits_low']:+.2f} to {r['bits_high']:+.2f} |")
+    return "\n".join(lines)
+
+
+def budget_rows(final: dict, length: int = S.GRID_LENGTH) -> dict:
+    """(model, optimizer) -> runs solved after each checkpoint and at the end, at ``length``."""
+    out = {}
+    for (m, o, T), res in final.items():
+        if T != length:
+            continue
+        marks = res.settings.checkpoints + (res.settings.steps,)
+        out[m, o] = {k: sum(r["success"] for r in res.at_budget(k).runs if r["length"] == length)
+                     for k in marks}
+    return out
+
+
+def path_probes(final: dict, length: int = S.GRID_LENGTH) -> dict:
+    """(model, optimizer, stage) -> medians over runs of the gradient at c_1 relative to c_T.
+
+    ``full`` over all paths, ``carousel`` along the cell state alone, and
+    ``share``, the median per run of carousel / full: how the carousel's part
+    compares with what all paths deliver (above 1 where the other paths cancel
+    some of it).
+    """
+    out = {}
+    for (m, o, T), res in final.items():
+        if T != length or m not in LSTM_INITS:
+            continue
+        for stage in ("init", "final"):
+            runs = [r for r in res.runs if r["length"] == T and r.get("probe") and r["probe"].get(stage)]
+            full = np.array([r["probe"][stage]["cell_norms"][0] / r["probe"][stage]["cell_norms"][-1]
+                             for r in runs])
+            car = np.array([r["probe"][stage]["carousel_norms"][0] / r["probe"][stage]["carousel_norms"][-1]
+                            for r in runs])
+            out[m, o, stage] = {"full": float(np.median(full)), "carousel": float(np.median(car)),
+                                "share": float(np.median(car / full)), "runs": len(runs)}
+    return out
+
+
+def cpu_hours(experiment: dict) -> dict:
+    """CPU hours (process time of the runs) by stage and model kind, and in all.
+
+    A run recorded before runs kept their CPU time counts its wall time
+    (``wall_only`` says how many: on an idle core the two agree).
+    """
+    out = {"grid": 0.0, "final": 0.0, "rnn": 0.0, "lstm": 0.0, "runs": 0, "wall_only": 0}
+    for stage in ("grid", "final"):
+        for key, res in experiment[stage].items():
+            hours = sum(r["cpu_time"] if r.get("cpu_time") is not None else r["wall_time"]
+                        for r in res.runs) / 3600
+            out["wall_only"] += sum(r.get("cpu_time") is None for r in res.runs)
+            out[stage] += hours
+            out["lstm" if key[0] in LSTM_INITS else "rnn"] += hours
+            out["runs"] += len(res.runs)
+    out["total"] = out["grid"] + out["final"]
+    return out

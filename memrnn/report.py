@@ -20,7 +20,7 @@ from .results import SweepResult, budget_table, cliff_timing, run_outcome, thres
 
 __all__ = ["sweep_answer", "failure_kinds", "plateau", "precision", "clipping", "cliff",
            "watched_fall", "comparison_table", "paired_arms", "exploratory", "gradient_reach",
-           "jacobian_far", "own_sweep", "reach_table"]
+           "jacobian_far", "own_sweep"]
 
 
 def sweep_answer(reference: SweepResult) -> dict:
@@ -319,21 +319,3 @@ def own_sweep(own: SweepResult, reference: SweepResult) -> dict:
             "own_overlap": len(overlap), "own_common": len(common),
             "own_first_wins": rows[lengths[0]]["successes"],
             "own_last_wins": rows[lengths[-1]]["successes"]}
-
-
-def reach_table(judged: dict, models: dict, optimizers: dict) -> str:
-    """A Markdown table of successes (and median bits) per model, optimizer, budget and length.
-
-    ``judged`` maps (model, optimizer, updates) to a ``SweepResult``; ``models``
-    and ``optimizers`` map their keys to the names the table prints.
-    """
-    lengths = sorted({T for res in judged.values() for T in res.settings.lengths})
-    lines = ["| model | optimizer | updates | " + " | ".join(f"$T = {T}$" for T in lengths) + " |",
-             "|---|---|---:|" + "---|" * len(lengths)]
-    for (m, o, k), res in judged.items():
-        rows = {r["length"]: r for r in res.summary()}
-        cells = [f"{rows[T]['successes']}/{rows[T]['runs']} ({rows[T]['median_bits']:.2f})"
-                 for T in lengths]
-        lines.append(f"| {models[m]} | {optimizers[o]} | {k:,} | ".replace(",", " ")
-                     + " | ".join(cells) + " |")
-    return "\n".join(lines)

@@ -32,9 +32,6 @@ REFERENCES = {
     "reference-clip1": "rnn-clip1.json",
     "reference-clip5": "rnn-clip5.json",
     "reference-long": "rnn-long.json",
-    **{f"ch7-{m}-{o}": f"ch7-{m}-{o}.json"
-       for m, o in (("lstm", "adam"), ("lstm3", "adam"), ("lstm3", "sgd"), ("rnn", "adam"),
-                    ("rnn", "sgd"), ("rnn21", "adam"), ("rnn21", "sgd"))},
 }
 
 

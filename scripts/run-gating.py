@@ -114,7 +114,7 @@ def main():
         retrying(lambda: run_all(extra_profiles(a.out), a.out, a.jobs))
     if a.stage in ("long", "all"):
         for length in (100, 200):
-            retrying(lambda: run_all(long_profiles(a.out, length), a.out, a.jobs))
+            retrying(lambda length=length: run_all(long_profiles(a.out, length), a.out, a.jobs))
 
 
 def retrying(stage, attempts=50):

@@ -6,83 +6,81 @@ import numpy as np
 import pytest
 
 from memrnn import plots, results
-from memrnn.information import bits_remembered
+from memrnn.information import bits_remembered, wilson_interval
 from memrnn.lstm import LSTM
 from memrnn.lstm_memory import where_x1_is_kept
+from memrnn.settings import gating_final
 
-MODELS = {"rnn": "RNN, H = 10", "rnn21": "RNN, H = 21", "lstm3": "LSTM, forget bias 3",
-          "lstm": "LSTM, forget bias 1"}
+MODELS = {"rnn": "RNN, H = 10", "lstm": "LSTM, forget bias 1", "lstm3": "LSTM, forget bias 3"}
 OPTIMIZERS = {"sgd": "SGD", "adam": "Adam"}
+T = 50
+
+
+def _arm(model, opt, wins, n=10, length=T):
+    """A synthetic fresh-seed sweep: the first ``wins`` runs succeed, the rest stay near 1/3."""
+    rng = np.random.default_rng([len(model), len(opt), wins])
+    runs = []
+    for r in range(n):
+        mse = 0.01 if r < wins else 0.3
+        decay = 0.9 if model == "rnn" else 0.99
+        cell = list(decay ** np.arange(length)[::-1] * rng.uniform(0.5, 2))
+        runs.append({"length": length, "repeat": r, "seed": [1, length, r], "eval_mse": mse,
+                     "diverged": r == n - 1 and wins == 0, "checkpoints": [],
+                     "probe": {stage: {"hidden_norms": cell, "cell_norms": cell} for stage in ("init", "final")}})
+    runs[-1]["eval_mse"] = None if runs[-1]["diverged"] else runs[-1]["eval_mse"]
+    return results.SweepResult(gating_final(model, opt, 1e-3), runs)
 
 
 @pytest.fixture(scope="module")
-def arms():
-    """The shipped comparison of chapter 8: (model, optimizer) -> SweepResult."""
-    return {(m, o): results.reference_results(f"ch7-{m}-{o}") for m in MODELS for o in OPTIMIZERS
-            if f"ch7-{m}-{o}" in results.REFERENCES}
+def final():
+    wins = {("rnn", "sgd"): 0, ("rnn", "adam"): 1, ("lstm", "sgd"): 2, ("lstm", "adam"): 3,
+            ("lstm3", "adam"): 9}
+    return {(m, o, T): _arm(m, o, w) for (m, o), w in wins.items()}
 
 
-def test_plot_reach_by_optimizer_draws_each_arm_in_its_column(arms):
-    axes = plots.plot_reach_by_optimizer(arms, MODELS, OPTIMIZERS)
-    assert axes.shape == (2, 2)
-    for col, o in enumerate(OPTIMIZERS):
-        here = [MODELS[m] for m in MODELS if (m, o) in arms]
-        assert [c.get_label() for c in axes[0, col].containers] == here
-        assert [c.get_label() for c in axes[1, col].containers] == here
-        steps = arms["lstm3", o].settings.steps
-        assert axes[0, col].get_title() == f"{OPTIMIZERS[o]}, {steps // 1000}k updates"
-    # The success rates drawn are the sweep's, in percent.
-    top = axes[0, 1].containers[list(MODELS).index("lstm3")].lines[0]
-    rates = [100 * row["success_rate"] for row in arms["lstm3", "adam"].summary()]
-    np.testing.assert_allclose(np.asarray(top.get_ydata(), dtype=float), rates)
+def test_plot_contest_draws_each_arm_with_its_interval(final):
+    left, right = plots.plot_contest(final, MODELS, OPTIMIZERS, T)
+    # One row per model, top to bottom in the order given.
+    assert [t.get_text() for t in left.get_yticklabels()] == list(MODELS.values())[::-1]
+    # Each arm's share and its Wilson interval, at its row (SGD above, Adam below).
+    bars = [c for c in left.containers]
+    assert len(bars) == len(final)
+    by_arm = dict(zip([(m, o) for o in OPTIMIZERS for m in MODELS if (m, o, T) in final], bars))
+    line = by_arm["lstm3", "adam"].lines[0]
+    assert float(line.get_xdata()[0]) == pytest.approx(0.9)
+    assert float(line.get_ydata()[0]) == pytest.approx(0 - 0.18)         # last row, Adam's offset
+    low, high = wilson_interval(9, 10)
+    seg = by_arm["lstm3", "adam"].lines[2][0].get_segments()[0]
+    assert sorted(seg[:, 0]) == pytest.approx([low, high])
+    # The counts are written at the right edge, and every run's bits are drawn.
+    assert "9/10" in [t.get_text() for t in left.texts] and "0/10" in [t.get_text() for t in left.texts]
+    points = [ln for ln in right.get_lines() if ln.get_linestyle() == "None"]
+    assert sum(len(ln.get_xdata()) for ln in points) == 10 * len(final)
+    # A diverged run counts as 0 bits; a solved one as its bits.
+    rnn_sgd = points[list(by_arm).index(("rnn", "sgd"))]
+    assert min(rnn_sgd.get_xdata()) == 0.0
+    lstm3 = points[list(by_arm).index(("lstm3", "adam"))]
+    assert max(lstm3.get_xdata()) == pytest.approx(bits_remembered(0.01))
+    assert [ln.get_xdata()[0] for ln in right.get_lines() if ln.get_linestyle() == "--"] == [1.0]
+    with pytest.raises(ValueError, match="no arm"):
+        plots.plot_contest(final, MODELS, OPTIMIZERS, 100)
 
 
-def test_plot_reach_by_optimizer_refuses_what_it_cannot_label(arms):
-    with pytest.raises(ValueError, match="results is empty"):
-        plots.plot_reach_by_optimizer({}, MODELS, OPTIMIZERS)
-    with pytest.raises(ValueError, match="do not label"):
-        plots.plot_reach_by_optimizer(arms, {"rnn": "RNN"}, OPTIMIZERS)
-    # Models run under one optimizer only must come last, or the two rows' styles would differ.
-    reordered = {"lstm": MODELS["lstm"], **{m: v for m, v in MODELS.items() if m != "lstm"}}
-    with pytest.raises(ValueError, match="not the first"):
-        plots.plot_reach_by_optimizer(arms, reordered, OPTIMIZERS)
-
-
-def test_plot_bits_by_budget_draws_every_run_and_the_medians(arms):
-    proto = arms["lstm3", "adam"].settings
-    budgets = proto.checkpoints + (proto.steps,)
-    judged = {(m, o, k): res.at_budget(k) for (m, o), res in arms.items() for k in budgets}
-    axes = plots.plot_bits_by_budget(judged, MODELS, OPTIMIZERS, threshold_bits=proto.threshold_bits)
-    assert len(axes) == len(proto.lengths)
-    assert [t.get_text() for t in axes[0].get_xticklabels()] == [f"{k // 1000}k" for k in budgets]
-    medians = [ln for ln in axes[-1].get_lines() if not ln.get_label().startswith("_")]
-    assert [ln.get_label() for ln in medians] == [f"{MODELS[m]}, {OPTIMIZERS[o]}" for m, o in arms]
-    # The LSTM with bias 3 under Adam, at the longest length: the median bits after each budget.
-    T = proto.lengths[-1]
-    expected = [np.median([0.0 if r["diverged"] or r["eval_mse"] is None else bits_remembered(r["eval_mse"])
-                           for r in judged["lstm3", "adam", k].by_length()[T]]) for k in budgets]
-    line = medians[list(arms).index(("lstm3", "adam"))]
-    np.testing.assert_allclose(np.asarray(line.get_ydata(), dtype=float), expected)
-    # Dotted for SGD, solid for Adam.
-    assert {ln.get_linestyle() for ln in medians} == {":", "-"}
-    with pytest.raises(ValueError, match="judged is empty"):
-        plots.plot_bits_by_budget({}, MODELS, OPTIMIZERS)
-
-
-def test_plot_gradient_reach_one_panel_per_state(arms):
-    panels = [(arms["lstm", "adam"], "cell_norms", "bias 1, cell"),
-              (arms["lstm3", "adam"], "cell_norms", "bias 3, cell"),
-              (arms["rnn", "adam"], "hidden_norms", "RNN")]
-    axes = plots.plot_gradient_reach(panels, 50)
+def test_plot_gradient_reach_one_panel_per_state(final):
+    panels = [(final["lstm", "adam", T], "cell_norms", "bias 1, cell"),
+              (final["lstm3", "adam", T], "cell_norms", "bias 3, cell"),
+              (final["rnn", "adam", T], "hidden_norms", "RNN")]
+    axes = plots.plot_gradient_reach(panels, T)
     assert axes.shape == (2, 2)
     assert [ax.get_title() for ax in axes.ravel()[:3]] == ["bias 1, cell", "bias 3, cell", "RNN"]
     assert axes[0, 0].get_yscale() == "log"
-    # Relative to the last step: every median curve ends at 1.
-    for ax in axes.ravel()[:3]:
+    # Relative to the last step: every median curve ends at 1, and starts at decay^(T-1).
+    for ax, decay in zip(axes.ravel()[:3], (0.99, 0.99, 0.9)):
         for ln in ax.get_lines():
             assert float(ln.get_ydata()[-1]) == pytest.approx(1.0)
+            assert float(np.min(ln.get_ydata())) == pytest.approx(decay ** (T - 1))
     with pytest.raises(ValueError, match="panels is empty"):
-        plots.plot_gradient_reach([], 50)
+        plots.plot_gradient_reach([], T)
     with pytest.raises(ValueError, match="no runs at length"):
         plots.plot_gradient_reach(panels, 7)
 

@@ -1,16 +1,14 @@
-"""The figures of the LSTM and of its comparison with the RNN."""
+"""The figures of the LSTM (chapter 7) and of the contest with the RNN (chapter 8)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..information import bits_remembered
-from ..results import SweepResult
-from ._style import PALETTE, SERIES, thousands
+from ..information import bits_remembered, wilson_interval
+from ._style import PALETTE
 from .gradients import plot_probe_curves
-from .sweeps import plot_success_rate, plot_sweep_comparison
 
-__all__ = ["plot_reach_by_optimizer", "plot_bits_by_budget", "plot_gradient_reach", "plot_cell_memory"]
+__all__ = ["plot_contest", "plot_gradient_reach", "plot_cell_memory"]
 
 
 def _subplots(rows, cols, figsize, **kw):
@@ -19,125 +17,11 @@ def _subplots(rows, cols, figsize, **kw):
     return axes
 
 
-def _shifted(result, dx):
-    """The same runs drawn ``dx`` to the side, so that the models at one length stay apart."""
-    return SweepResult(result.settings, [dict(r, length=r["length"] + dx) for r in result.runs])
-
-
 def _bits(run) -> float:
     """Bits of x_1 a run remembers; a diverged run counts as 0."""
     if run["diverged"] or run["eval_mse"] is None:
         return 0.0
     return float(bits_remembered(run["eval_mse"]))
-
-
-def _arms(results, models, optimizers):
-    if not results:
-        raise ValueError("results is empty: nothing to plot")
-    unknown = (sorted({m for m, _ in results} - set(models))
-               + sorted({o for _, o in results} - set(optimizers)))
-    if unknown:
-        raise ValueError(f"results name {unknown}, which models {list(models)} and optimizers "
-                         f"{list(optimizers)} do not label")
-
-
-def plot_reach_by_optimizer(results, models, optimizers, axes=None):
-    """Success rate (top) and median bits (bottom) against length, one column per optimizer.
-
-    Parameters
-    ----------
-    results : dict (model, optimizer) -> SweepResult
-        The runs of each arm, judged at one budget.
-    models, optimizers : dict key -> label
-        The order and names of the series (model ``k`` gets the book's series style ``k``) and
-        of the columns.
-    axes : 2 x len(optimizers) array of Axes, optional
-
-    Returns
-    -------
-    ndarray of matplotlib Axes, shape (2, len(optimizers))
-    """
-    _arms(results, models, optimizers)
-    if axes is None:
-        axes = _subplots(2, len(optimizers), (5.75 * len(optimizers), 7.6), sharey="row")
-    offsets = dict(zip(models, np.linspace(-4.5, 4.5, len(models))))
-    lengths = sorted({T for res in results.values() for T in res.by_length()})
-    for col, (o, oname) in enumerate(optimizers.items()):
-        top, bottom = axes[0, col], axes[1, col]
-        here = [m for m in models if (m, o) in results]
-        for m in here:
-            plot_success_rate(_shifted(results[m, o], offsets[m]), ax=top, label=models[m],
-                              style=list(models).index(m))
-        # plot_sweep_comparison styles its series in order, so the bottom row matches the top
-        # only if the models missing under an optimizer are the last ones.
-        if here != list(models)[:len(here)]:
-            raise ValueError(f"under {oname} the models {here} are not the first of {list(models)}: "
-                             "order models so that those run under every optimizer come first")
-        plot_sweep_comparison({models[m]: _shifted(results[m, o], offsets[m]) for m in here}, ax=bottom)
-        steps = next(results[m, o].settings.steps for m in here)
-        for ax in (top, bottom):
-            ax.set_xticks(lengths)
-            ax.set_xlim(lengths[0] - 10, lengths[-1] + 10)
-        top.set_title(f"{oname}, {thousands()(steps, None)} updates", fontsize="medium")
-        if col:
-            top.set_ylabel("")
-            bottom.set_ylabel("")
-    # One bits axis for every column, up to the highest upper quartile drawn.
-    q75 = max(np.percentile([_bits(r) for r in runs], 75)
-              for res in results.values() for runs in res.by_length().values())
-    axes[1, 0].set_ylim(0, 1.1 * max(q75, 1.0))
-    return axes
-
-
-def plot_bits_by_budget(judged, models, optimizers, threshold_bits=1.0, axes=None):
-    """Bits remembered by every run after each budget, one panel per length.
-
-    Parameters
-    ----------
-    judged : dict (model, optimizer, updates) -> SweepResult
-        Each arm's runs as they stood after each budget (``SweepResult.at_budget``).
-    models, optimizers : dict key -> label
-        Colour and marker by model (the book's series in order), line style by optimizer
-        (dotted for the first, solid for the second, dashed for a third).
-    threshold_bits : float
-        The success threshold, drawn dashed.
-
-    Returns
-    -------
-    ndarray of matplotlib Axes, one per length
-    """
-    if not judged:
-        raise ValueError("judged is empty: nothing to plot")
-    _arms({(m, o): None for m, o, _ in judged}, models, optimizers)
-    arms = list(dict.fromkeys((m, o) for m, o, _ in judged))
-    budgets = sorted({k for _, _, k in judged})
-    lengths = sorted({T for res in judged.values() for T in res.by_length()})
-    if axes is None:
-        axes = _subplots(1, len(lengths), (4.2 * len(lengths), 4.6), sharey=True)[0]
-    axes = np.atleast_1d(axes)
-    xs = np.arange(len(budgets))
-    line_style = dict(zip(optimizers, (":", "-", "--")))
-    for ax, T in zip(axes, lengths):
-        for j, (m, o) in enumerate(arms):
-            colour, marker, _ = SERIES[list(models).index(m) % len(SERIES)]
-            dx = 0.06 * (j - (len(arms) - 1) / 2)
-            bits = np.array([[_bits(r) for r in judged[m, o, k].by_length()[T]] for k in budgets])
-            for b, row in enumerate(bits):
-                ax.plot(np.full(row.size, xs[b] + dx), row, ls="none", marker=marker, ms=3.5,
-                        color=PALETTE[colour], alpha=0.3)
-            ax.plot(xs + dx, np.median(bits, axis=1), color=PALETTE[colour], marker=marker,
-                    ls=line_style[o], lw=1.6, ms=6, label=f"{models[m]}, {optimizers[o]}")
-        ax.axhline(threshold_bits, color=PALETTE["black"], ls="--", lw=1)
-        ax.set_xticks(xs, [thousands()(k, None) for k in budgets])
-        ax.set_xlabel("training updates")
-        ax.set_title(f"$T = {T}$", fontsize="medium")
-        ax.grid(True, alpha=0.3)
-    axes[0].set_ylabel("bits of $x_1$ remembered")
-    axes[0].set_ylim(bottom=-0.1)
-    handles, labels = axes[0].get_legend_handles_labels()
-    axes[0].figure.legend(handles, labels, loc="outside lower center", ncols=4, frameon=False,
-                          fontsize="small")
-    return axes
 
 
 def plot_gradient_reach(panels, length, axes=None):
@@ -222,4 +106,61 @@ def plot_cell_memory(memory, title, f_start, axes=None):
         ax.grid(True, alpha=0.3)
         ax.legend(loc="best", frameon=False, fontsize="x-small")
         ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    return axes
+
+
+def plot_contest(final, models, optimizers, length, threshold_bits=1.0, axes=None):
+    """Every arm of a contest at one length: share of runs solved (left) and bits of every run (right).
+
+    Parameters
+    ----------
+    final : dict (model, optimizer, length) -> SweepResult
+        The fresh-seed runs of each arm (``memrnn.contest.load_experiment()["final"]``).
+    models, optimizers : dict key -> label
+        The rows, top to bottom, and the series: the first optimizer hollow circles, the
+        second filled squares.
+    length : int
+        The sequence length drawn.
+    threshold_bits : float
+        The success threshold, drawn dashed on the right.
+
+    Returns
+    -------
+    ndarray of matplotlib Axes, shape (2,)
+    """
+    arms = [(m, o) for m in models for o in optimizers if (m, o, length) in final]
+    if not arms:
+        raise ValueError(f"final holds no arm of {list(models)} at T = {length}")
+    if axes is None:
+        axes = _subplots(1, 2, (11.5, 0.55 * len(models) + 1.8), sharey=True)[0]
+    left, right = axes
+    styles = dict(zip(optimizers, (("o", "none", PALETTE["blue"]), ("s", PALETTE["vermillion"],
+                                                                    PALETTE["vermillion"]))))
+    for j, o in enumerate(optimizers):
+        marker, face, colour = styles[o]
+        dy = 0.18 * (1 - 2 * j)
+        for m, _ in [a for a in arms if a[1] == o]:
+            y = len(models) - 1 - list(models).index(m) + dy
+            runs = [r for r in final[m, o, length].runs if r["length"] == length]
+            wins = sum(r["success"] for r in runs)
+            low, high = wilson_interval(wins, len(runs))
+            left.errorbar(wins / len(runs), y, xerr=[[wins / len(runs) - low], [high - wins / len(runs)]],
+                          marker=marker, mfc=face, color=colour, ms=7, capsize=3, lw=1.4)
+            left.annotate(f"{wins}/{len(runs)}", (1.04, y), fontsize="x-small", va="center",
+                          xycoords=("axes fraction", "data"), color=colour)
+            bits = [_bits(r) for r in runs]
+            spread = np.linspace(-0.07, 0.07, len(bits))
+            right.plot(bits, y + spread, ls="none", marker=marker, mfc=face, color=colour, ms=4, alpha=0.6)
+            right.plot([np.median(bits)] * 2, [y - 0.12, y + 0.12], color=colour, lw=2.5)
+        left.plot([], [], marker=marker, mfc=face, color=colour, ls="none", label=optimizers[o])
+    left.set_yticks(range(len(models)), list(models.values())[::-1])
+    left.set_xlim(-0.03, 1.03)
+    left.set_xlabel(f"share of runs that remember $\\geq$ {threshold_bits:g} bit, 95 % interval")
+    right.axvline(threshold_bits, color=PALETTE["black"], ls="--", lw=1)
+    right.set_xlabel("bits of $x_1$ remembered (each run; bar: median)")
+    for ax in axes:
+        ax.grid(True, axis="x", alpha=0.3)
+        ax.set_ylim(-0.6, len(models) - 0.4)
+    left.legend(loc="lower right", fontsize="small", frameon=False)
+    left.set_title(f"$T = {length}$", fontsize="medium")
     return axes
