@@ -26,7 +26,7 @@ from .results import SweepResult, choose_learning_rate, load_results
 __all__ = ["MODELS", "OPTIMIZERS", "PRIMARY", "comparisons", "sweep_name", "load_experiment",
            "chosen_rates", "compare", "compare_family", "is_close", "better_optimizer",
            "long_arms", "shipped_folder", "grid_table", "arm_table", "family_table", "budget_rows",
-           "path_probes", "cpu_hours"]
+           "path_probes", "cpu_hours", "describe"]
 
 #: The models of the contest, in the order of every table, as the chapter names them.
 MODELS = {"rnn": "RNN, H = 10", "rnnclip": "RNN, H = 10, clipped at 5", "rnn21": "RNN, H = 21",
@@ -277,7 +277,8 @@ def path_probes(final: dict, length: int = S.GRID_LENGTH) -> dict:
         if T != length or m not in LSTM_INITS:
             continue
         for stage in ("init", "final"):
-            runs = [r for r in res.runs if r["length"] == T and r.get("probe") and r["probe"].get(stage)]
+            runs = [r for r in res.runs if r["length"] == T and r.get("probe")
+                    and "carousel_norms" in (r["probe"].get(stage) or {})]
             full = np.array([r["probe"][stage]["cell_norms"][0] / r["probe"][stage]["cell_norms"][-1]
                              for r in runs])
             car = np.array([r["probe"][stage]["carousel_norms"][0] / r["probe"][stage]["carousel_norms"][-1]
@@ -304,3 +305,18 @@ def cpu_hours(experiment: dict) -> dict:
             out["runs"] += len(res.runs)
     out["total"] = out["grid"] + out["final"]
     return out
+
+
+def describe(row: dict, name_a: str, name_b: str) -> str:
+    """A paired comparison (``compare``) in two sentences: the counts, the test, what the interval rules out."""
+    n, lo, hi = row["n"], 100 * row["low"], 100 * row["high"]
+    text = (f"{name_a} solves {row['wins_a']} of the {n} seeds and {name_b} {row['wins_b']}; "
+            f"on {row['only_a']} seeds only {name_a} succeeds, on {row['only_b']} only {name_b} "
+            f"(exact McNemar $p = {row['p']:.2g}$). The 95 % interval for the difference in the "
+            f"share solved runs from {lo:+.0f} to {hi:+.0f} points")
+    if hi < 0:
+        return text + f": the data rule out any advantage of {name_a}."
+    if lo > 0:
+        return text + f": the data rule out any advantage of {name_b}."
+    return (text + f": the data rule out an advantage of {name_a} larger than {hi:.0f} points, "
+            f"and one of {name_b} larger than {-lo:.0f}.")

@@ -62,6 +62,9 @@ def test_plot_contest_draws_each_arm_with_its_interval(final):
     lstm3 = points[list(by_arm).index(("lstm3", "adam"))]
     assert max(lstm3.get_xdata()) == pytest.approx(bits_remembered(0.01))
     assert [ln.get_xdata()[0] for ln in right.get_lines() if ln.get_linestyle() == "--"] == [1.0]
+    legend = left.figure.legends[0]
+    assert [t.get_text() for t in legend.get_texts()] == ["SGD", "Adam"]
+    assert legend.get_title().get_text() == f"$T = {T}$"
     with pytest.raises(ValueError, match="no arm"):
         plots.plot_contest(final, MODELS, OPTIMIZERS, 100)
 

@@ -12,36 +12,22 @@ from functools import cache
 import numpy as np
 import pytest
 
-from memrnn import TRIVIAL_MSE, information, results
-from memrnn.settings import PROFILES
-
-#: Chapter 8's comparison: each model, and the optimizers it ran under.
-MODELS = ("rnn", "rnn21", "lstm3", "lstm")
+from memrnn import TRIVIAL_MSE, contest, information, results
+from memrnn.settings import GRID_LENGTH, GRID_REPEATS, LR_GRID, PROFILES, gating_final
 
 
 @cache
-def comparison() -> dict:
-    """(model, optimizer) -> the shipped SweepResult of chapter 8's comparison."""
-    return {(m, o): results.reference_results(f"ch7-{m}-{o}") for m in MODELS for o in ("sgd", "adam")
-            if f"ch7-{m}-{o}" in results.REFERENCES}
+def experiment() -> dict:
+    """Chapter 8's contest as shipped: {"grid": ..., "final": ...}."""
+    return contest.load_experiment()
 
 
-@cache
-def wins(model, optimizer, budget=None) -> dict:
-    """Length -> successes of one arm after ``budget`` updates (default: all of them)."""
-    res = comparison()[model, optimizer]
-    res = res.at_budget(budget) if budget is not None else res
-    return {row["length"]: row["successes"] for row in res.summary()}
+def final(model, optimizer, length=GRID_LENGTH):
+    return experiment()["final"][model, optimizer, length]
 
 
-def _reach(model, optimizer, budget=None):
-    res = comparison()[model, optimizer]
-    return (res.at_budget(budget) if budget is not None else res).largest_reliable_length()
-
-
-@pytest.fixture(scope="module")
-def proto():
-    return comparison()["lstm3", "adam"].settings
+def wins(model, optimizer, length=GRID_LENGTH) -> int:
+    return sum(r["success"] for r in final(model, optimizer, length).runs)
 
 
 # ----------------------------------------------------------------- chapter 4
@@ -53,85 +39,41 @@ def test_reference_runs_at_short_lengths_learn():
 
 
 # ----------------------------------------------------------------- chapter 8
-def test_the_comparison_is_complete_and_run_alike(proto):
-    keys = set(comparison())
-    # Every model under Adam; both RNNs and the LSTM with bias 3 under SGD too, as the text says.
-    assert {m for m, o in keys if o == "adam"} == set(MODELS)
-    assert {m for m, o in keys if o == "sgd"} == {"rnn", "rnn21", "lstm3"}
-    assert comparison()["lstm", "adam"].settings.forget_bias == 1.0
-    assert comparison()["lstm3", "adam"].settings.forget_bias == 3.0
-    for (m, o), res in comparison().items():
+def test_the_grid_is_complete_and_run_alike():
+    grid = experiment()["grid"]
+    assert len(grid) == len(contest.MODELS) * sum(len(v) for v in LR_GRID.values())
+    for (m, o, lr), res in grid.items():
         s = res.settings
-        assert s.training() == PROFILES[f"ch7-{m}-{o}"].training(), (m, o)
-        assert len(res.runs) == len(s.lengths) * s.repeats, (m, o)
-        assert all(len(r["checkpoints"]) == len(s.checkpoints) for r in res.runs), (m, o)
-        assert (s.lengths, s.repeats, s.batch, s.dtype, s.seed) == \
-            (proto.lengths, proto.repeats, proto.batch, proto.dtype, proto.seed), (m, o)
-        assert s.checkpoints + (s.steps,) == proto.checkpoints + (proto.steps,), (m, o)
+        assert s.training() == PROFILES[f"gating-grid-{m}-{o}-{lr:g}"].training(), (m, o, lr)
+        assert (s.lengths, s.repeats, s.seed) == ((GRID_LENGTH,), GRID_REPEATS, 0), (m, o, lr)
+        assert sorted(r["repeat"] for r in res.runs) == list(range(GRID_REPEATS)), (m, o, lr)
 
 
-def test_with_adam_the_forget_bias_decides(proto):
-    short, mid, long = proto.lengths
-    n = proto.repeats
-    assert wins("lstm3", "adam")[mid] >= n - 1
-    assert wins("lstm3", "adam")[long] >= n / 2
-    assert all(wins(m, "adam")[short] == n for m in MODELS)
-    assert max(wins(m, "adam")[mid] for m in ("rnn", "rnn21", "lstm")) <= 1
-    assert max(wins(m, "adam")[long] for m in ("rnn", "rnn21", "lstm")) == 0
-    assert information.fisher_exact(wins("lstm3", "adam")[mid], n, wins("lstm", "adam")[mid], n) < 0.05
-    bits = {m: {row["length"]: row["median_bits"] for row in comparison()[m, "adam"].summary()}
-            for m in ("rnn21", "lstm")}
-    assert bits["rnn21"][mid] > bits["lstm"][mid] + 0.3
+def test_every_arm_ran_its_chosen_rate_on_shared_fresh_seeds():
+    rates = contest.chosen_rates(experiment()["grid"])
+    finals = experiment()["final"]
+    assert {(m, o) for m, o, T in finals if T == GRID_LENGTH} == set(rates)
+    for (m, o, T), res in finals.items():
+        s = res.settings
+        assert s.training() == gating_final(m, o, rates[m, o], (T,)).training(), (m, o, T)
+        assert s.seed == 1 and s.lengths == (T,), (m, o, T)
+        repeats = sorted(r["repeat"] for r in res.runs)
+        # The first 10 seeds at least, and every run kept its probes and CPU time.
+        assert set(range(10)) <= set(repeats) and len(repeats) == len(set(repeats)), (m, o, T)
+        assert all(r["seed"] == [1, T, r["repeat"]] for r in res.runs), (m, o, T)
+        assert all(r["cpu_time"] > 0 and "carousel_norms" in r["probe"]["final"] for r in res.runs
+                   if m in contest.LSTM_INITS), (m, o, T)
+        assert all(len(r["checkpoints"]) == len(s.checkpoints) for r in res.runs), (m, o, T)
 
 
-def test_with_sgd_the_same_order_one_length_shorter(proto):
-    short, mid, long = proto.lengths
-    n = proto.repeats
-    assert wins("lstm3", "sgd")[mid] >= n - 1
-    assert _reach("lstm3", "sgd") == mid
-    assert max(wins(m, "sgd")[short] for m in ("rnn", "rnn21")) < proto.reliable * n
-    assert max(wins(m, "sgd")[T] for m in ("rnn", "rnn21") for T in (mid, long)) == 0
-    assert wins("lstm3", "sgd")[long] < wins("lstm3", "adam")[long]
-    assert all(wins(m, "adam")[short] >= wins(m, "sgd")[short] for m in ("rnn", "rnn21", "lstm3"))
-    # Some RNN runs that had learned the shortest length by the second budget lost it again.
-    budget = proto.checkpoints[-1]
-    lost = [r for m in ("rnn", "rnn21") for r in comparison()[m, "sgd"].by_length()[short]
-            if not r["success"] and (dict(r["checkpoints"])[budget] or 1) <= proto.threshold_mse]
-    assert len(lost) >= 1
-
-
-def test_reach_against_budget(proto):
-    short, mid, long = proto.lengths
-    budgets = proto.checkpoints + (proto.steps,)
-    assert all(_reach(m, "adam", k) == short for m in ("rnn", "rnn21", "lstm") for k in budgets)
-    assert max(wins(m, "adam", k)[mid] for m in ("rnn", "rnn21", "lstm") for k in budgets) <= 1
-    assert wins("lstm3", "adam")[long] >= wins("lstm3", "adam", budgets[0])[long] + 1
-    assert _reach("lstm3", "adam") == long and _reach("lstm3", "adam", budgets[-2]) == long
-    assert all(_reach(m, "sgd", k) is None for m in ("rnn", "rnn21") for k in budgets)
-    assert all(_reach("lstm3", "sgd", k) == mid for k in budgets)
-
-
-def test_the_gradient_reaching_the_first_step(proto):
-    """At the probe length: the LSTM with bias 1 starts with less gradient at its first state than
-    the RNN, the one with bias 3 loses little; after training, what reaches the first state has
-    vanished for the RNNs and the LSTM with bias 1, and grown for the LSTM with bias 3."""
-    rnn_wins = wins("rnn", "adam")
-    T = next((T for T in proto.lengths if rnn_wins[T] <= 1), proto.lengths[-1])
-
-    def ratio(model, key, stage):
-        return float(np.median(results.first_to_last(comparison()[model, "adam"], T, key, stage)))
-
-    b1_0, b1_1 = ratio("lstm", "cell_norms", "init"), ratio("lstm", "cell_norms", "final")
-    b3_0, b3_1 = ratio("lstm3", "cell_norms", "init"), ratio("lstm3", "cell_norms", "final")
-    rn0, rn1 = ratio("rnn", "hidden_norms", "init"), ratio("rnn", "hidden_norms", "final")
-    assert b1_0 < 0.1 * rn0, (b1_0, rn0)
-    assert b3_0 > 0.3, b3_0
-    assert b1_1 < 1e-3 and rn1 < 1e-3, (b1_1, rn1)
-    assert b3_1 > 1, b3_1
-    assert b1_1 < 0.01 * b1_0, (b1_1, b1_0)
-    assert ratio("rnn21", "hidden_norms", "final") < 1e-3
+def test_the_longer_lengths_follow_the_plan():
+    finals = experiment()["final"]
+    for T in (100, 200):
+        ran = sorted((m, o) for m, o, length in finals if length == T)
+        if ran:
+            assert ran == sorted(contest.long_arms(finals, T)), T
 
 
 def test_first_to_last_names_a_missing_length():
     with pytest.raises(ValueError, match="no runs at length 7"):
-        results.first_to_last(comparison()["rnn", "adam"], 7, "hidden_norms", "init")
+        results.first_to_last(final("lstm", "adam"), 7, "cell_norms", "init")
