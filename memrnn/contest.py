@@ -23,7 +23,7 @@ from . import information
 from . import settings as S
 from .results import SweepResult, choose_learning_rate, load_results
 
-__all__ = ["MODELS", "OPTIMIZERS", "PRIMARY", "comparisons", "sweep_name", "load_experiment",
+__all__ = ["MODELS", "NAMES", "OPTIMIZERS", "PRIMARY", "comparisons", "sweep_name", "load_experiment",
            "chosen_rates", "compare", "compare_family", "is_close", "better_optimizer",
            "long_arms", "shipped_folder", "grid_table", "arm_table", "family_table", "budget_rows",
            "path_probes", "cpu_hours", "describe"]
@@ -32,6 +32,10 @@ __all__ = ["MODELS", "OPTIMIZERS", "PRIMARY", "comparisons", "sweep_name", "load
 MODELS = {"rnn": "RNN, H = 10", "rnnclip": "RNN, H = 10, clipped at 5", "rnn21": "RNN, H = 21",
           "lstm0": "LSTM, forget bias 0", "lstm": "LSTM, forget bias 1",
           "lstm3": "LSTM, forget bias 3", "chrono": "LSTM, chrono"}
+#: The same models as a sentence names them.
+NAMES = {"rnn": "the RNN", "rnnclip": "the clipped RNN", "rnn21": "the RNN with H = 21",
+         "lstm0": "the LSTM with bias 0", "lstm": "the LSTM with bias 1",
+         "lstm3": "the LSTM with bias 3", "chrono": "the LSTM with the chrono start"}
 OPTIMIZERS = {"sgd": "SGD", "adam": "Adam"}
 LSTM_INITS = ("lstm0", "lstm", "lstm3", "chrono")
 
@@ -310,7 +314,7 @@ def cpu_hours(experiment: dict) -> dict:
 def describe(row: dict, name_a: str, name_b: str) -> str:
     """A paired comparison (``compare``) in two sentences: the counts, the test, what the interval rules out."""
     n, lo, hi = row["n"], 100 * row["low"], 100 * row["high"]
-    text = (f"{name_a} solves {row['wins_a']} of the {n} seeds and {name_b} {row['wins_b']}; "
+    text = (f"{name_a[:1].upper()}{name_a[1:]} solves {row['wins_a']} of the {n} seeds and {name_b} {row['wins_b']}; "
             f"on {row['only_a']} seeds only {name_a} succeeds, on {row['only_b']} only {name_b} "
             f"(exact McNemar $p = {row['p']:.2g}$). The 95 % interval for the difference in the "
             f"share solved runs from {lo:+.0f} to {hi:+.0f} points")
