@@ -26,7 +26,8 @@ def _arm(model, opt, wins, n=10, length=T):
         cell = list(decay ** np.arange(length)[::-1] * rng.uniform(0.5, 2))
         runs.append({"length": length, "repeat": r, "seed": [1, length, r], "eval_mse": mse,
                      "diverged": r == n - 1 and wins == 0, "checkpoints": [],
-                     "probe": {stage: {"hidden_norms": cell, "cell_norms": cell} for stage in ("init", "final")}})
+                     "probe": {stage: {"hidden_norms": cell, "cell_norms": cell}
+                               for stage in ("init", "final")}})
     runs[-1]["eval_mse"] = None if runs[-1]["diverged"] else runs[-1]["eval_mse"]
     return results.SweepResult(gating_final(model, opt, 1e-3), runs)
 

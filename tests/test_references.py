@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from functools import cache
 
-import numpy as np
 import pytest
 
-from memrnn import TRIVIAL_MSE, contest, information, results
+from memrnn import TRIVIAL_MSE, contest, results
 from memrnn.settings import GRID_LENGTH, GRID_REPEATS, LR_GRID, PROFILES, gating_final
 
 
@@ -77,3 +76,78 @@ def test_the_longer_lengths_follow_the_plan():
 def test_first_to_last_names_a_missing_length():
     with pytest.raises(ValueError, match="no runs at length 7"):
         results.first_to_last(final("lstm", "adam"), 7, "cell_norms", "init")
+
+
+def _family() -> dict:
+    return {r["label"]: r for r in contest.compare_family(experiment()["final"])}
+
+
+def _share(model, optimizer) -> float:
+    res = final(model, optimizer)
+    return wins(model, optimizer) / len(res.runs)
+
+
+def test_the_primary_comparison_favours_the_rnn():
+    row = contest.compare(experiment()["final"], *contest.PRIMARY)
+    assert row["only_b"] > row["only_a"], row          # "on these seeds the RNN does better"
+    assert row["wins_b"] > row["wins_a"] and row["diff"] < 0, row
+
+
+def test_three_groups_of_arms():
+    for o in contest.OPTIMIZERS:
+        # Bias 0 and 1: nothing, or next to nothing, under either optimizer.
+        assert _share("lstm0", o) <= 0.2 and _share("lstm", o) <= 0.2, o
+        # Bias 3 and chrono: nearly every run.
+        assert _share("lstm3", o) >= 0.9 and _share("chrono", o) >= 0.9, o
+    rnns = ("rnn", "rnnclip", "rnn21")
+    # The RNNs in between, and only under Adam.
+    assert max(_share(m, "sgd") for m in rnns) <= 0.1
+    assert all(0 < _share(m, "adam") < 0.9 for m in rnns)
+    assert all(_share(m, "adam") > _share(m, "sgd") for m in rnns)
+    assert _share("lstm", "adam") < _share("rnn21", "adam")
+
+
+def test_what_the_exploratory_comparisons_say():
+    family = _family()
+    # The largest difference in the table is a bias of 3 against 1.
+    largest = max(family.values(), key=lambda r: abs(r["diff"]))
+    assert largest["label"].startswith("bias 3 against bias 1"), largest["label"]
+    # Chrono and bias 3 alike at this length.
+    for o in ("SGD", "Adam"):
+        assert abs(family[f"chrono against bias 3, {o}"]["diff"]) <= 0.1
+        # Clipping and size do not survive Holm's adjustment.
+        assert family[f"clipping at 5, {o}"]["p_holm"] >= 0.05
+        assert family[f"H = 21 against H = 10, {o}"]["p_holm"] >= 0.05
+
+
+def test_reach_against_budget():
+    rows = contest.budget_rows(experiment()["final"])
+    first, *_, last = final("lstm3", "adam").settings.checkpoints + (final("lstm3", "adam").settings.steps,)
+    assert rows["rnn21", "adam"][last] >= rows["rnn21", "adam"][first] + 2       # keeps gaining
+    assert rows["rnn", "adam"][last] > rows["rnn", "adam"][first]
+    n = len(final("lstm3", "adam").runs)
+    assert rows["lstm3", "adam"][first] >= 0.9 * n and rows["chrono", "adam"][first] >= 0.9 * n
+    assert rows["lstm3", "sgd"][first] < rows["lstm3", "sgd"][last]
+    assert rows["chrono", "sgd"][first] < rows["chrono", "sgd"][last]
+
+
+def test_the_paths_that_reach_the_first_cell_state():
+    p = contest.path_probes(experiment()["final"])
+    for o in contest.OPTIMIZERS:
+        # At the start: bias 0 and 1 carry next to nothing along the carousel, near sigma(b)^49,
+        # and all paths deliver more; bias 3 mostly through U; chrono mostly along the carousel.
+        assert p["lstm0", o, "init"]["carousel"] < 1e-10 and p["lstm", o, "init"]["carousel"] < 1e-5
+        for m in ("lstm0", "lstm", "lstm3"):
+            assert p[m, o, "init"]["full"] > 10 * p[m, o, "init"]["carousel"], (m, o)
+        assert p["lstm3", o, "init"]["carousel"] < 0.1 * p["lstm3", o, "init"]["full"]
+        assert p["chrono", o, "init"]["share"] > 0.5
+    # After Adam, in the starts that learn: the carousel delivers nearly all of dL/dc_T, all paths more.
+    for m in ("lstm3", "chrono"):
+        assert p[m, "adam", "final"]["carousel"] > 0.8, m
+        assert p[m, "adam", "final"]["full"] > p[m, "adam", "final"]["carousel"], m
+    # After SGD, bias 3: the paths through U carry almost all of it.
+    assert p["lstm3", "sgd", "final"]["carousel"] < 0.5
+    assert p["lstm3", "sgd", "final"]["full"] > 10 * p["lstm3", "sgd", "final"]["carousel"]
+    # Bias 1 under Adam: both shrink in training.
+    for part in ("carousel", "full"):
+        assert p["lstm", "adam", "final"][part] < p["lstm", "adam", "init"][part], part
