@@ -1,4 +1,4 @@
-"""The figures of the LSTM (chapter 7) and of the contest with the RNN (chapter 8)."""
+"""The figures of the LSTM and of its contest with the RNN."""
 
 from __future__ import annotations
 
@@ -161,6 +161,6 @@ def plot_contest(final, models, optimizers, length, threshold_bits=1.0, axes=Non
     for ax in axes:
         ax.grid(True, axis="x", alpha=0.3)
         ax.set_ylim(-0.6, len(models) - 0.4)
-    left.legend(loc="lower right", fontsize="small", frameon=False)
-    left.set_title(f"$T = {length}$", fontsize="medium")
+    left.figure.legend(loc="outside upper center", ncols=len(optimizers), fontsize="small", frameon=False,
+                       title=f"$T = {length}$", title_fontsize="medium")
     return axes
