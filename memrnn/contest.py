@@ -316,7 +316,8 @@ def describe(row: dict, name_a: str, name_b: str) -> str:
     n, lo, hi = row["n"], 100 * row["low"], 100 * row["high"]
     text = (f"{name_a[:1].upper()}{name_a[1:]} solves {row['wins_a']} of the {n} seeds and "
             f"{name_b} {row['wins_b']}; "
-            f"on {row['only_a']} seeds only {name_a} succeeds, on {row['only_b']} only {name_b} "
+            f"on {row['only_a']} seed{'' if row['only_a'] == 1 else 's'} only {name_a} succeeds, "
+            f"on {row['only_b']} only {name_b} "
             f"(exact McNemar $p = {row['p']:.2g}$). The 95 % interval for the difference in the "
             f"share solved runs from {lo:+.0f} to {hi:+.0f} points")
     if hi < 0:

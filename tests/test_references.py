@@ -91,6 +91,8 @@ def test_the_primary_comparison_favours_the_rnn():
     row = contest.compare(experiment()["final"], *contest.PRIMARY)
     assert row["only_b"] > row["only_a"], row          # "on these seeds the RNN does better"
     assert row["wins_b"] > row["wins_a"] and row["diff"] < 0, row
+    # "The bits say the same more firmly."
+    assert row["p_bits"] < row["p"] and row["bits_high"] <= 0, row
 
 
 def test_three_groups_of_arms():
