@@ -24,7 +24,7 @@ from pathlib import Path
 
 from memrnn import contest
 from memrnn import settings as S
-from memrnn.results import choose_learning_rate, load_results
+from memrnn.results import SweepResult, choose_learning_rate, load_results
 from memrnn.sweep import _exit_with_parent, run_sweep
 
 
@@ -48,8 +48,13 @@ def final_profiles(out: Path, lengths=(S.GRID_LENGTH,)) -> dict:
 
 
 def extra_profiles(out: Path) -> dict:
-    """20 seeds for the arms of every planned comparison that is close on 10."""
-    final = contest.load_experiment(out)["final"]
+    """20 seeds for the arms of every planned comparison that is close on the first 10.
+
+    The verdict is read on seeds 0 to 9 only, so that a rerun after an
+    interruption, with some extra seeds already done, picks the same arms.
+    """
+    final = {key: SweepResult(res.settings, [r for r in res.runs if r["repeat"] < 10])
+             for key, res in contest.load_experiment(out)["final"].items()}
     close = [r for r in contest.compare_family(final) if contest.is_close(r)]
     for r in close:
         print(f"close: {r['label']}: {r['only_a']} vs {r['only_b']}, p = {r['p']:.3f}, "
