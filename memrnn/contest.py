@@ -116,6 +116,11 @@ def chosen_rates(grid: dict) -> dict:
             for m, o in arms}
 
 
+def _bits(run: dict) -> float:
+    """Bits of x_1 a run remembers; a diverged run (no held-out MSE) counts as 0."""
+    return 0.0 if run["eval_mse"] is None else float(information.bits_remembered(run["eval_mse"]))
+
+
 def _by_seed(res: SweepResult, length: int) -> dict:
     return {r["repeat"]: r for r in res.runs if r["length"] == length}
 
@@ -127,11 +132,8 @@ def compare(final: dict, a: tuple, b: tuple, length: int = S.GRID_LENGTH) -> dic
     if not keys:
         raise ValueError(f"arms {a} and {b} share no seeds at T = {length}")
 
-    def bits(r):
-        return information.bits_remembered(np.inf if r["eval_mse"] is None else r["eval_mse"])
-
     return information.compare_paired([ra[k]["success"] for k in keys], [rb[k]["success"] for k in keys],
-                                      [bits(ra[k]) for k in keys], [bits(rb[k]) for k in keys])
+                                      [_bits(ra[k]) for k in keys], [_bits(rb[k]) for k in keys])
 
 
 def compare_family(final: dict, length: int = S.GRID_LENGTH) -> list[dict]:
@@ -154,8 +156,7 @@ def is_close(row: dict) -> bool:
 
 def _score(res: SweepResult, length: int) -> tuple:
     runs = [r for r in res.runs if r["length"] == length]
-    bits = [information.bits_remembered(np.inf if r["eval_mse"] is None else r["eval_mse"]) for r in runs]
-    return (sum(r["success"] for r in runs) / len(runs), float(np.mean(bits)))
+    return (sum(r["success"] for r in runs) / len(runs), float(np.mean([_bits(r) for r in runs])))
 
 
 def better_optimizer(final: dict, model: str, length: int = S.GRID_LENGTH) -> str:
@@ -199,11 +200,6 @@ def _fmt_p(p: float) -> str:
     return f"{p:.2g}" if p >= 0.001 else "< 0.001"
 
 
-def _mean_bits(res: SweepResult) -> float:
-    return float(np.mean([0.0 if r["diverged"] or r["eval_mse"] is None
-                          else information.bits_remembered(r["eval_mse"]) for r in res.runs]))
-
-
 def grid_table(grid: dict) -> str:
     """Markdown: per arm and rate, the selection runs' mean bits and how many solved; the chosen rate bold."""
     rates = chosen_rates(grid)
@@ -215,7 +211,8 @@ def grid_table(grid: dict) -> str:
             cells = []
             for lr in S.LR_GRID[o]:
                 res = grid[m, o, lr]
-                cell = f"{_mean_bits(res):.2f} ({sum(r['success'] for r in res.runs)}/{len(res.runs)})"
+                bits, wins = np.mean([_bits(r) for r in res.runs]), sum(r["success"] for r in res.runs)
+                cell = f"{bits:.2f} ({wins}/{len(res.runs)})"
                 cells.append(f"**{cell}**" if rates[m, o] == lr else cell)
             lines.append(f"| {MODELS[m]} | " + " | ".join(cells) + " |")
         lines.append("")
@@ -237,8 +234,7 @@ def arm_table(final: dict, rates: dict, lengths=(S.GRID_LENGTH, 100, 200)) -> st
                 if not runs:
                     cells.append("")
                     continue
-                bits = np.median([0.0 if r["diverged"] or r["eval_mse"] is None
-                                  else information.bits_remembered(r["eval_mse"]) for r in runs])
+                bits = np.median([_bits(r) for r in runs])
                 cells.append(f"{sum(r['success'] for r in runs)}/{len(runs)} ({bits:.2f})")
             lines.append(f"| {MODELS[m]} | {oname} | {rates[m, o]:g} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from memrnn import contest
 from memrnn import settings as S
-from memrnn.results import SweepResult, choose_learning_rate, load_results
+from memrnn.results import SweepResult
 from memrnn.sweep import _exit_with_parent, run_sweep
 
 
@@ -33,13 +33,7 @@ def grid_profiles():
 
 
 def chosen_rates(out: Path) -> dict:
-    rates = {}
-    for m in S.GATING_ARMS:
-        for o, lrs in S.LR_GRID.items():
-            grid = {lr: load_results(out / f"gating-grid-{m}-{o}-{lr:g}" / "results.json")
-                    for lr in lrs}
-            rates[(m, o)] = choose_learning_rate(grid)
-    return rates
+    return contest.chosen_rates(contest.load_experiment(out)["grid"])
 
 
 def final_profiles(out: Path, lengths=(S.GRID_LENGTH,)) -> dict:
