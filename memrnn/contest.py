@@ -23,7 +23,8 @@ from . import information
 from . import settings as S
 from .results import SweepResult, choose_learning_rate, load_results
 
-__all__ = ["MODELS", "NAMES", "OPTIMIZERS", "PRIMARY", "comparisons", "sweep_name", "load_experiment",
+__all__ = ["MODELS", "NAMES", "OPTIMIZERS", "PRIMARY", "comparisons", "long_comparisons", "sweep_name",
+           "load_experiment",
            "chosen_rates", "compare", "compare_family", "is_close", "better_optimizer",
            "long_arms", "shipped_folder", "grid_table", "arm_table", "family_table", "budget_rows",
            "path_probes", "cpu_hours", "describe"]
@@ -38,6 +39,7 @@ NAMES = {"rnn": "the RNN", "rnnclip": "the clipped RNN", "rnn21": "the RNN with 
          "lstm3": "the LSTM with bias 3", "chrono": "the LSTM with the chrono start"}
 OPTIMIZERS = {"sgd": "SGD", "adam": "Adam"}
 LSTM_INITS = ("lstm0", "lstm", "lstm3", "chrono")
+_SHORT = {"lstm0": "bias 0", "lstm": "bias 1", "lstm3": "bias 3", "chrono": "chrono"}
 
 #: The primary comparison, declared before the fresh-seed runs: the LSTM with the standard
 #: forget-gate bias of 1 against the RNN of its size, both under Adam, at GRID_LENGTH.
@@ -136,11 +138,36 @@ def compare(final: dict, a: tuple, b: tuple, length: int = S.GRID_LENGTH) -> dic
                                       [_bits(ra[k]) for k in keys], [_bits(rb[k]) for k in keys])
 
 
-def compare_family(final: dict, length: int = S.GRID_LENGTH) -> list[dict]:
-    """Every planned comparison, with ``p_holm``: Holm over the exploratory ones (the primary keeps p)."""
-    rows = [{"family": fam, "label": label, "a": a, "b": b, **compare(final, a, b, length)}
-            for fam, label, a, b in comparisons()
-            if a + (length,) in final and b + (length,) in final]
+def long_comparisons(final: dict) -> list[tuple[str, str, tuple, tuple, int]]:
+    """The comparisons at the longer lengths: (family, label, arm A, arm B, T).
+
+    At each longer length the plan runs (``long_arms``), the chrono start
+    against every constant-bias LSTM that ran there too, on their shared seeds.
+    Exploratory, Holm-adjusted with the others.
+    """
+    out = []
+    for T in (100, 200):
+        arms = sorted((m, o) for m, o, length in final if length == T)
+        for a in arms:
+            for b in arms:
+                if a[0] == "chrono" and b[0] != "chrono":
+                    opt = (OPTIMIZERS[a[1]] if a[1] == b[1]
+                           else f"{OPTIMIZERS[a[1]]} against {OPTIMIZERS[b[1]]}")
+                    out.append(("length", f"chrono against {_SHORT[b[0]]}, {opt}, T = {T}", a, b, T))
+    return out
+
+
+def compare_family(final: dict) -> list[dict]:
+    """Every planned comparison that can be made on ``final``, with ``p_holm`` and ``length``.
+
+    The comparisons at GRID_LENGTH (``comparisons()``), then those at the
+    longer lengths (``long_comparisons``). Holm's adjustment runs over all the
+    exploratory ones together; the primary keeps its p.
+    """
+    planned = [(*c, S.GRID_LENGTH) for c in comparisons()] + long_comparisons(final)
+    rows = [{"family": fam, "label": label, "a": a, "b": b, "length": T, **compare(final, a, b, T)}
+            for fam, label, a, b, T in planned
+            if a + (T,) in final and b + (T,) in final]
     explore = [r for r in rows if r["family"] != "primary"]
     for r, p in zip(explore, information.holm([r["p"] for r in explore])):
         r["p_holm"] = float(p)
@@ -219,24 +246,27 @@ def grid_table(grid: dict) -> str:
     return "\n".join(lines[:-1])
 
 
-def arm_table(final: dict, rates: dict, lengths=(S.GRID_LENGTH, 100, 200)) -> str:
-    """Markdown: per arm, its rate and, per length, runs solved of seeds run (median bits)."""
-    lengths = [T for T in lengths if any(k[2] == T for k in final)]
+def arm_table(final: dict, rates: dict, lengths=(S.GRID_LENGTH, 100, 200), arms=None) -> str:
+    """Markdown: per arm, its rate and, per length, runs solved of seeds run (median bits).
+
+    ``arms`` (default: every arm that ran at GRID_LENGTH) picks the rows; a
+    length no arm of the table ran gets no column.
+    """
+    arms = [(m, o) for m in MODELS for o in OPTIMIZERS
+            if (m, o, S.GRID_LENGTH) in final and (arms is None or (m, o) in arms)]
+    lengths = [T for T in lengths if any(a + (T,) in final for a in arms)]
     lines = ["| model | optimizer | $\\eta$ | " + " | ".join(f"$T = {T}$" for T in lengths) + " |",
              "|---|---|---:|" + "---|" * len(lengths)]
-    for m in MODELS:
-        for o, oname in OPTIMIZERS.items():
-            if (m, o, S.GRID_LENGTH) not in final:
-                continue
-            cells = []
-            for T in lengths:
-                runs = [r for r in final[m, o, T].runs if r["length"] == T] if (m, o, T) in final else []
-                if not runs:
-                    cells.append("")
-                    continue
+    for m, o in arms:
+        cells = []
+        for T in lengths:
+            runs = [r for r in final[m, o, T].runs if r["length"] == T] if (m, o, T) in final else []
+            if runs:
                 bits = np.median([_bits(r) for r in runs])
                 cells.append(f"{sum(r['success'] for r in runs)}/{len(runs)} ({bits:.2f})")
-            lines.append(f"| {MODELS[m]} | {oname} | {rates[m, o]:g} | " + " | ".join(cells) + " |")
+            else:
+                cells.append("")
+        lines.append(f"| {MODELS[m]} | {OPTIMIZERS[o]} | {rates[m, o]:g} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -291,19 +321,20 @@ def path_probes(final: dict, length: int = S.GRID_LENGTH) -> dict:
 def cpu_hours(experiment: dict) -> dict:
     """CPU hours (process time of the runs) by stage and model kind, and in all.
 
-    A run recorded before runs kept their CPU time counts its wall time
-    (``wall_only`` says how many: on an idle core the two agree).
+    Stages: ``grid``, ``final`` (fresh seeds at GRID_LENGTH) and ``long`` (the
+    longer lengths). A run recorded before runs kept their CPU time counts its
+    wall time (``wall_only`` says how many: on an idle core the two agree).
     """
-    out = {"grid": 0.0, "final": 0.0, "rnn": 0.0, "lstm": 0.0, "runs": 0, "wall_only": 0}
-    for stage in ("grid", "final"):
-        for key, res in experiment[stage].items():
+    out = {"grid": 0.0, "final": 0.0, "long": 0.0, "rnn": 0.0, "lstm": 0.0, "runs": 0, "wall_only": 0}
+    for part in ("grid", "final"):
+        for key, res in experiment[part].items():
             hours = sum(r["cpu_time"] if r.get("cpu_time") is not None else r["wall_time"]
                         for r in res.runs) / 3600
             out["wall_only"] += sum(r.get("cpu_time") is None for r in res.runs)
-            out[stage] += hours
+            out["long" if part == "final" and key[2] != S.GRID_LENGTH else part] += hours
             out["lstm" if key[0] in LSTM_INITS else "rnn"] += hours
             out["runs"] += len(res.runs)
-    out["total"] = out["grid"] + out["final"]
+    out["total"] = out["grid"] + out["final"] + out["long"]
     return out
 
 

@@ -49,7 +49,8 @@ def extra_profiles(out: Path) -> dict:
     """
     final = {key: SweepResult(res.settings, [r for r in res.runs if r["repeat"] < 10])
              for key, res in contest.load_experiment(out)["final"].items()}
-    close = [r for r in contest.compare_family(final) if contest.is_close(r)]
+    close = [r for r in contest.compare_family(final)
+             if r["length"] == S.GRID_LENGTH and contest.is_close(r)]
     for r in close:
         print(f"close: {r['label']}: {r['only_a']} vs {r['only_b']}, p = {r['p']:.3f}, "
               f"[{r['low']:+.2f}, {r['high']:+.2f}]", flush=True)

@@ -163,7 +163,7 @@ def test_compare_family_adjusts_the_exploratory_comparisons_by_holm_and_leaves_t
     assert any(r["p_holm"] > r["p"] for r in explore), "the adjustment must change something here"
     # Each row is ``compare`` of its arms, labelled (two checked: every call bootstraps).
     for r in (rows[1], rows[-1]):
-        assert {k: v for k, v in r.items() if k not in ("family", "label", "a", "b", "p_holm")} == \
+        assert {k: v for k, v in r.items() if k not in ("family", "label", "a", "b", "length", "p_holm")} == \
             contest.compare(final, r["a"], r["b"])
 
 
@@ -181,6 +181,64 @@ def test_compare_family_skips_comparisons_whose_arms_have_not_run():
     assert len(rows) == 13 and all(r["family"] != "primary" for r in rows)
     np.testing.assert_allclose([r["p_holm"] for r in rows], information.holm([r["p"] for r in rows]))
     assert contest.compare_family({}) == []
+
+
+def test_the_longer_lengths_join_the_family_as_chrono_against_each_constant_bias_there():
+    final = _family_final()
+    final.update(_at100({("lstm3", "adam"): 6, ("chrono", "adam"): [LOSE] * 3 + [WIN] * 7}))
+    final["lstm3", "adam", 200] = _sweep("lstm3", "adam", 200, _wins(2))
+    final["chrono", "adam", 200] = _sweep("chrono", "adam", 200, _wins(5))
+    assert contest.long_comparisons(final) == [
+        ("length", "chrono against bias 3, Adam, T = 100", ("chrono", "adam"), ("lstm3", "adam"), 100),
+        ("length", "chrono against bias 3, Adam, T = 200", ("chrono", "adam"), ("lstm3", "adam"), 200)]
+    rows = contest.compare_family(final)
+    assert len(rows) == 20 and [r["length"] for r in rows] == [50] * 18 + [100, 200]
+    # Seeds 0-2: only bias 3; 6-9: only chrono (T = 100). T = 200: 2 both, 3 only chrono.
+    assert [(r["only_a"], r["only_b"]) for r in rows[-2:]] == [(4, 3), (3, 0)]
+    assert rows[-1]["p"] == information.mcnemar_exact(3, 0)
+    explore = [r for r in rows if r["family"] != "primary"]
+    np.testing.assert_allclose([r["p_holm"] for r in explore], information.holm([r["p"] for r in explore]))
+    # A length where one constant bias ran under the other optimizer: named in the label.
+    final = _at100({("lstm", "sgd"): 6, ("chrono", "adam"): 7})
+    assert contest.long_comparisons(final) == [
+        ("length", "chrono against bias 1, Adam against SGD, T = 100", ("chrono", "adam"), ("lstm", "sgd"),
+         100)]
+    assert contest.long_comparisons(_at100({("lstm3", "adam"): 6})) == []
+
+
+def test_cpu_hours_adds_process_time_by_stage_and_kind_and_wall_time_where_none_was_kept():
+    def timed(res, cpu, wall=1e6):
+        for r, c in zip(res.runs, cpu):
+            r.update(cpu_time=c, wall_time=wall)
+        return res
+    grid = {("rnn", "sgd", 0.01): timed(_grid_sweep("rnn", "sgd", 0.01, [LOSE] * 3), [360, None, 720]),
+            ("lstm", "adam", 1e-3): timed(_grid_sweep("lstm", "adam", 1e-3, [LOSE] * 3), [3600] * 3, wall=7)}
+    final = {("lstm3", "adam", 50): timed(_sweep("lstm3", "adam", 50, _wins(2, 2)), [1800, 1800]),
+             ("chrono", "adam", 100): timed(_sweep("chrono", "adam", 100, _wins(1, 1)), [7200])}
+    cost = contest.cpu_hours({"grid": grid, "final": final})
+    # The run without a CPU time counts its wall time, 1e6 s.
+    assert cost["wall_only"] == 1 and cost["runs"] == 9
+    assert cost["grid"] == pytest.approx(3 + (360 + 1e6 + 720) / 3600)
+    assert (cost["final"], cost["long"]) == (pytest.approx(1.0), pytest.approx(2.0))
+    assert cost["lstm"] == pytest.approx(6.0) and cost["rnn"] == pytest.approx((1080 + 1e6) / 3600)
+    assert cost["total"] == pytest.approx(cost["grid"] + 3.0) == pytest.approx(cost["lstm"] + cost["rnn"])
+
+
+def test_arm_table_gives_each_arm_its_rate_and_per_length_solved_of_run_with_median_bits():
+    final = {("rnn", "adam", 50): _sweep("rnn", "adam", 50, [WIN, LOSE, DIV]),
+             ("lstm3", "adam", 50): _sweep("lstm3", "adam", 50, _wins(10)),
+             ("lstm3", "adam", 100): _sweep("lstm3", "adam", 100, [WIN, WIN, LOSE, LOSE])}
+    rates = {("rnn", "adam"): 3e-3, ("lstm3", "adam"): 0.01}
+    lines = contest.arm_table(final, rates).splitlines()
+    assert lines[0] == "| model | optimizer | $\\eta$ | $T = 50$ | $T = 100$ |"
+    # The RNN: 1 of 3, median of (2.5 bits, under 0.1, 0 for the diverged run).
+    assert lines[2] == f"| RNN, H = 10 | Adam | 0.003 | 1/3 ({_bits(LOSE):.2f}) |  |"
+    med = np.median([_bits(WIN)] * 2 + [_bits(LOSE)] * 2)
+    assert lines[3] == f"| LSTM, forget bias 3 | Adam | 0.01 | 10/10 ({_bits(WIN):.2f}) | 2/4 ({med:.2f}) |"
+    # Rows picked by ``arms``; a length none of them ran has no column.
+    only_rnn = contest.arm_table(final, rates, arms=[("rnn", "adam")]).splitlines()
+    assert len(only_rnn) == 3 and only_rnn[0].endswith("| $T = 50$ |")
+    assert contest.arm_table(final, rates, lengths=(100,)).splitlines()[2].endswith("| 0.003 |  |")
 
 
 # --- the closeness rule --------------------------------------------------------------------------

@@ -70,6 +70,32 @@ def test_plot_contest_draws_each_arm_with_its_interval(final):
         plots.plot_contest(final, MODELS, OPTIMIZERS, 100)
 
 
+def test_plot_lengths_draws_each_arm_at_each_length_it_ran():
+    final = {("lstm3", "adam", 50): _arm("lstm3", "adam", 10),
+             ("chrono", "adam", 50): _arm("chrono", "adam", 9),
+             ("lstm3", "adam", 100): _arm("lstm3", "adam", 6, length=100),
+             ("chrono", "adam", 100): _arm("chrono", "adam", 7, length=100),
+             ("chrono", "adam", 200): _arm("chrono", "adam", 2, n=5, length=200)}
+    arms = {("lstm3", "adam"): "bias 3", ("chrono", "adam"): "chrono"}
+    left, right = plots.plot_lengths(final, arms, (50, 100, 200, 400))
+    assert [t.get_text() for t in left.get_yticklabels()] == ["chrono", "bias 3"]
+    # One interval per (arm, length) run, none for bias 3 at 200 or for 400, which no arm ran.
+    assert len(left.containers) == 5
+    shares = sorted(float(c.lines[0].get_xdata()[0]) for c in left.containers)
+    assert shares == pytest.approx([0.4, 0.6, 0.7, 0.9, 1.0])
+    chrono200 = [c for c in left.containers if float(c.lines[0].get_xdata()[0]) == pytest.approx(0.4)][0]
+    # Chrono, the second arm, is the bottom row (y = 0); T = 200, the third series, is drawn lowest.
+    assert float(chrono200.lines[0].get_ydata()[0]) == pytest.approx(0 - 0.22)
+    assert sorted(chrono200.lines[2][0].get_segments()[0][:, 0]) == pytest.approx(wilson_interval(2, 5))
+    assert {"2/5", "6/10", "10/10"} <= {t.get_text() for t in left.texts}
+    points = [ln for ln in right.get_lines() if ln.get_linestyle() == "None"]
+    assert sum(len(ln.get_xdata()) for ln in points) == 45
+    legend = left.figure.legends[0]
+    assert [t.get_text() for t in legend.get_texts()] == ["$T = 50$", "$T = 100$", "$T = 200$"]
+    with pytest.raises(ValueError, match="none of the arms"):
+        plots.plot_lengths(final, {("rnn", "sgd"): "RNN"}, (50, 100))
+
+
 def test_plot_gradient_reach_one_panel_per_state(final):
     panels = [(final["lstm", "adam", T], "cell_norms", "bias 1, cell"),
               (final["lstm3", "adam", T], "cell_norms", "bias 3, cell"),

@@ -110,8 +110,8 @@ def test_three_groups_of_arms():
 
 def test_what_the_exploratory_comparisons_say():
     family = _family()
-    # The largest difference in the table is a bias of 3 against 1.
-    largest = max(family.values(), key=lambda r: abs(r["diff"]))
+    # The largest difference at T = 50 is a bias of 3 against 1.
+    largest = max((r for r in family.values() if r["length"] == GRID_LENGTH), key=lambda r: abs(r["diff"]))
     assert largest["label"].startswith("bias 3 against bias 1"), largest["label"]
     # Chrono and bias 3 solve alike at this length.
     for o in ("SGD", "Adam"):

@@ -25,7 +25,7 @@ from .gradients import (
     plot_reach_two_ways,
     plot_training_series,
 )
-from .lstm import plot_cell_memory, plot_contest, plot_gradient_reach
+from .lstm import plot_cell_memory, plot_contest, plot_gradient_reach, plot_lengths
 from .speed import plot_ablation, plot_kernel_times
 from .sweeps import (
     plot_budget,
@@ -43,4 +43,4 @@ __all__ = ["PALETTE", "plot_sequences", "plot_constant_predictor", "plot_eps_swe
            "plot_probe_curves", "plot_cliff_timing", "plot_reach_two_ways", "plot_threshold_sensitivity",
            "plot_clipping", "plot_gradient_heatmap", "plot_training_series", "plot_ablation",
            "plot_kernel_times", "plot_gradient_reach",
-           "plot_cell_memory", "plot_contest"]
+           "plot_cell_memory", "plot_contest", "plot_lengths"]

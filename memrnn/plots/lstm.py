@@ -8,7 +8,7 @@ from ..information import bits_remembered, wilson_interval
 from ._style import PALETTE
 from .gradients import plot_probe_curves
 
-__all__ = ["plot_contest", "plot_gradient_reach", "plot_cell_memory"]
+__all__ = ["plot_contest", "plot_lengths", "plot_gradient_reach", "plot_cell_memory"]
 
 
 def _subplots(rows, cols, figsize, **kw):
@@ -163,4 +163,61 @@ def plot_contest(final, models, optimizers, length, threshold_bits=1.0, axes=Non
         ax.set_ylim(-0.6, len(models) - 0.4)
     left.figure.legend(loc="outside upper center", ncols=len(optimizers), fontsize="small", frameon=False,
                        title=f"$T = {length}$", title_fontsize="medium")
+    return axes
+
+
+def plot_lengths(final, arms, lengths, threshold_bits=1.0, axes=None):
+    """Some arms of a contest at several lengths: share of runs solved (left), bits of every run (right).
+
+    Parameters
+    ----------
+    final : dict (model, optimizer, length) -> SweepResult
+        The fresh-seed runs (``memrnn.contest.load_experiment()["final"]``).
+    arms : dict (model, optimizer) -> label
+        The rows, top to bottom.
+    lengths : sequence of int
+        The series, one colour and marker each; a length an arm did not run is left out of its row.
+    threshold_bits : float
+        The success threshold, drawn dashed on the right.
+
+    Returns
+    -------
+    ndarray of matplotlib Axes, shape (2,)
+    """
+    from ._style import SERIES
+    lengths = [T for T in lengths if any(a + (T,) in final for a in arms)]
+    if not lengths:
+        raise ValueError(f"final holds none of the arms {list(arms)} at any of the lengths asked for")
+    if axes is None:
+        axes = _subplots(1, 2, (11.5, 0.9 * len(arms) + 1.8), sharey=True)[0]
+    left, right = axes
+    for j, T in enumerate(lengths):
+        colour, marker = PALETTE[SERIES[j][0]], SERIES[j][1]
+        dy = 0.22 * ((len(lengths) - 1) / 2 - j)
+        for i, arm in enumerate(arms):
+            if arm + (T,) not in final:
+                continue
+            y = len(arms) - 1 - i + dy
+            runs = [r for r in final[arm + (T,)].runs if r["length"] == T]
+            wins = sum(r["success"] for r in runs)
+            share = wins / len(runs)
+            low, high = wilson_interval(wins, len(runs))
+            left.errorbar(share, y, xerr=[[share - low], [high - share]], marker=marker, color=colour,
+                          ms=6, capsize=3, lw=1.4)
+            left.annotate(f"{wins}/{len(runs)}", (1.04, y), fontsize="x-small", va="center",
+                          xycoords=("axes fraction", "data"), color=colour)
+            bits = [_bits(r) for r in runs]
+            right.plot(bits, y + np.linspace(-0.06, 0.06, len(bits)), ls="none", marker=marker,
+                       color=colour, ms=4, alpha=0.6)
+            right.plot([np.median(bits)] * 2, [y - 0.1, y + 0.1], color=colour, lw=2.5)
+        left.plot([], [], marker=marker, color=colour, ls="none", label=f"$T = {T}$")
+    left.set_yticks(range(len(arms)), list(arms.values())[::-1])
+    left.set_xlim(-0.03, 1.03)
+    left.set_xlabel(f"share of runs that remember $\\geq$ {threshold_bits:g} bit, 95 % interval")
+    right.axvline(threshold_bits, color=PALETTE["black"], ls="--", lw=1)
+    right.set_xlabel("bits of $x_1$ remembered (each run; bar: median)")
+    for ax in axes:
+        ax.grid(True, axis="x", alpha=0.3)
+        ax.set_ylim(-0.6, len(arms) - 0.4)
+    left.figure.legend(loc="outside upper center", ncols=len(lengths), fontsize="small", frameon=False)
     return axes
