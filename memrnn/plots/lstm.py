@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..information import bits_remembered, wilson_interval
-from ._style import PALETTE
+from ._style import PALETTE, SERIES
 from .gradients import plot_probe_curves
 
 __all__ = ["plot_contest", "plot_lengths", "plot_gradient_reach", "plot_cell_memory"]
@@ -109,6 +109,33 @@ def plot_cell_memory(memory, title, f_start, axes=None):
     return axes
 
 
+def _draw_row(left, right, runs, y, style, spread=0.07, bar=0.12):
+    """One arm's row: share solved with its Wilson interval and count (left), every run's bits (right)."""
+    marker, face, colour = style
+    wins = sum(r["success"] for r in runs)
+    share = wins / len(runs)
+    low, high = wilson_interval(wins, len(runs))
+    left.errorbar(share, y, xerr=[[share - low], [high - share]], marker=marker, mfc=face, color=colour,
+                  ms=7, capsize=3, lw=1.4)
+    left.annotate(f"{wins}/{len(runs)}", (1.04, y), fontsize="x-small", va="center",
+                  xycoords=("axes fraction", "data"), color=colour)
+    bits = [_bits(r) for r in runs]
+    right.plot(bits, y + np.linspace(-spread, spread, len(bits)), ls="none", marker=marker, mfc=face,
+               color=colour, ms=4, alpha=0.6)
+    right.plot([np.median(bits)] * 2, [y - bar, y + bar], color=colour, lw=2.5)
+
+
+def _finish_rows(left, right, labels, threshold_bits):
+    left.set_yticks(range(len(labels)), list(labels)[::-1])
+    left.set_xlim(-0.03, 1.03)
+    left.set_xlabel(f"share of runs that remember $\\geq$ {threshold_bits:g} bit, 95 % interval")
+    right.axvline(threshold_bits, color=PALETTE["black"], ls="--", lw=1)
+    right.set_xlabel("bits of $x_1$ remembered (each run; bar: median)")
+    for ax in (left, right):
+        ax.grid(True, axis="x", alpha=0.3)
+        ax.set_ylim(-0.6, len(labels) - 0.4)
+
+
 def plot_contest(final, models, optimizers, length, threshold_bits=1.0, axes=None):
     """Every arm of a contest at one length: share of runs solved (left) and bits of every run (right).
 
@@ -141,26 +168,10 @@ def plot_contest(final, models, optimizers, length, threshold_bits=1.0, axes=Non
         dy = 0.18 * (1 - 2 * j)
         for m, _ in [a for a in arms if a[1] == o]:
             y = len(models) - 1 - list(models).index(m) + dy
-            runs = [r for r in final[m, o, length].runs if r["length"] == length]
-            wins = sum(r["success"] for r in runs)
-            low, high = wilson_interval(wins, len(runs))
-            left.errorbar(wins / len(runs), y, xerr=[[wins / len(runs) - low], [high - wins / len(runs)]],
-                          marker=marker, mfc=face, color=colour, ms=7, capsize=3, lw=1.4)
-            left.annotate(f"{wins}/{len(runs)}", (1.04, y), fontsize="x-small", va="center",
-                          xycoords=("axes fraction", "data"), color=colour)
-            bits = [_bits(r) for r in runs]
-            spread = np.linspace(-0.07, 0.07, len(bits))
-            right.plot(bits, y + spread, ls="none", marker=marker, mfc=face, color=colour, ms=4, alpha=0.6)
-            right.plot([np.median(bits)] * 2, [y - 0.12, y + 0.12], color=colour, lw=2.5)
+            _draw_row(left, right, [r for r in final[m, o, length].runs if r["length"] == length], y,
+                      styles[o])
         left.plot([], [], marker=marker, mfc=face, color=colour, ls="none", label=optimizers[o])
-    left.set_yticks(range(len(models)), list(models.values())[::-1])
-    left.set_xlim(-0.03, 1.03)
-    left.set_xlabel(f"share of runs that remember $\\geq$ {threshold_bits:g} bit, 95 % interval")
-    right.axvline(threshold_bits, color=PALETTE["black"], ls="--", lw=1)
-    right.set_xlabel("bits of $x_1$ remembered (each run; bar: median)")
-    for ax in axes:
-        ax.grid(True, axis="x", alpha=0.3)
-        ax.set_ylim(-0.6, len(models) - 0.4)
+    _finish_rows(left, right, models.values(), threshold_bits)
     left.figure.legend(loc="outside upper center", ncols=len(optimizers), fontsize="small", frameon=False,
                        title=f"$T = {length}$", title_fontsize="medium")
     return axes
@@ -184,7 +195,6 @@ def plot_lengths(final, arms, lengths, threshold_bits=1.0, axes=None):
     -------
     ndarray of matplotlib Axes, shape (2,)
     """
-    from ._style import SERIES
     lengths = [T for T in lengths if any(a + (T,) in final for a in arms)]
     if not lengths:
         raise ValueError(f"final holds none of the arms {list(arms)} at any of the lengths asked for")
@@ -195,29 +205,10 @@ def plot_lengths(final, arms, lengths, threshold_bits=1.0, axes=None):
         colour, marker = PALETTE[SERIES[j][0]], SERIES[j][1]
         dy = 0.22 * ((len(lengths) - 1) / 2 - j)
         for i, arm in enumerate(arms):
-            if arm + (T,) not in final:
-                continue
-            y = len(arms) - 1 - i + dy
-            runs = [r for r in final[arm + (T,)].runs if r["length"] == T]
-            wins = sum(r["success"] for r in runs)
-            share = wins / len(runs)
-            low, high = wilson_interval(wins, len(runs))
-            left.errorbar(share, y, xerr=[[share - low], [high - share]], marker=marker, color=colour,
-                          ms=6, capsize=3, lw=1.4)
-            left.annotate(f"{wins}/{len(runs)}", (1.04, y), fontsize="x-small", va="center",
-                          xycoords=("axes fraction", "data"), color=colour)
-            bits = [_bits(r) for r in runs]
-            right.plot(bits, y + np.linspace(-0.06, 0.06, len(bits)), ls="none", marker=marker,
-                       color=colour, ms=4, alpha=0.6)
-            right.plot([np.median(bits)] * 2, [y - 0.1, y + 0.1], color=colour, lw=2.5)
+            if arm + (T,) in final:
+                _draw_row(left, right, [r for r in final[arm + (T,)].runs if r["length"] == T],
+                          len(arms) - 1 - i + dy, (marker, colour, colour), spread=0.06, bar=0.1)
         left.plot([], [], marker=marker, color=colour, ls="none", label=f"$T = {T}$")
-    left.set_yticks(range(len(arms)), list(arms.values())[::-1])
-    left.set_xlim(-0.03, 1.03)
-    left.set_xlabel(f"share of runs that remember $\\geq$ {threshold_bits:g} bit, 95 % interval")
-    right.axvline(threshold_bits, color=PALETTE["black"], ls="--", lw=1)
-    right.set_xlabel("bits of $x_1$ remembered (each run; bar: median)")
-    for ax in axes:
-        ax.grid(True, axis="x", alpha=0.3)
-        ax.set_ylim(-0.6, len(arms) - 0.4)
+    _finish_rows(left, right, arms.values(), threshold_bits)
     left.figure.legend(loc="outside upper center", ncols=len(lengths), fontsize="small", frameon=False)
     return axes
