@@ -342,7 +342,7 @@ def describe(row: dict, name_a: str, name_b: str) -> str:
     """A paired comparison (``compare``) in two sentences: counts, test, what the interval rules out."""
     n, lo, hi = row["n"], 100 * row["low"], 100 * row["high"]
     text = (f"{name_a[:1].upper()}{name_a[1:]} solves {row['wins_a']} of the {n} seeds and "
-            f"{name_b} {row['wins_b']}; "
+            f"{name_b}, {row['wins_b']}; "
             f"on {row['only_a']} seed{'' if row['only_a'] == 1 else 's'} only {name_a} succeeds, "
             f"on {row['only_b']} only {name_b} "
             f"(exact McNemar $p = {row['p']:.2g}$). The 95 % interval for the difference in the "

@@ -27,7 +27,7 @@ EXPECTED_FIGURES = {
     "book/05-sweep": 6,
     "book/06-vanishing": 6,
     "book/07-lstm": 1,
-    "book/08-gating": 2,
+    "book/08-gating": 3,
     "book/fast": 2,
     "book/course": 0,
     "book/api": 0,

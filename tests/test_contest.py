@@ -241,6 +241,20 @@ def test_arm_table_gives_each_arm_its_rate_and_per_length_solved_of_run_with_med
     assert contest.arm_table(final, rates, lengths=(100,)).splitlines()[2].endswith("| 0.003 |  |")
 
 
+@pytest.mark.parametrize("low, high, ending", [
+    (-0.51, -0.04, "the data rule out any advantage of the LSTM."),
+    (0.04, 0.69, "the data rule out any advantage of the RNN."),
+    (-0.19, 0.40, "the data rule out an advantage of the LSTM larger than 40 points, and one of the RNN "
+                  "larger than 19."),
+])
+def test_describe_says_what_the_interval_rules_out(low, high, ending):
+    row = {"n": 20, "wins_a": 3, "wins_b": 9, "only_a": 1, "only_b": 7, "p": 0.0703, "low": low, "high": high}
+    text = contest.describe(row, "the LSTM", "the RNN")
+    assert text.startswith("The LSTM solves 3 of the 20 seeds and the RNN, 9; on 1 seed only the LSTM "
+                           "succeeds, on 7 only the RNN (exact McNemar $p = 0.07$).")
+    assert f"runs from {100 * low:+.0f} to {100 * high:+.0f} points: " + ending in text
+
+
 # --- the closeness rule --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("p, low, high, close", [

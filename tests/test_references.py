@@ -7,6 +7,7 @@ the chapters on every build. Each test names the chapter whose text it backs.
 
 from __future__ import annotations
 
+import math
 from functools import cache
 
 import pytest
@@ -71,6 +72,45 @@ def test_the_longer_lengths_follow_the_plan():
         ran = sorted((m, o) for m, o, length in finals if length == T)
         if ran:
             assert ran == sorted(contest.long_arms(finals, T)), T
+
+
+def test_at_100_chrono_solves_every_run_and_leads_bias_3_only_as_a_direction():
+    assert wins("chrono", "adam", 100) == len(final("chrono", "adam", 100).runs) >= 10
+    assert 0 < wins("lstm3", "adam", 100) < wins("chrono", "adam", 100)
+    row = _family()["chrono against bias 3, Adam, T = 100"]
+    assert row["only_a"] > 0 == row["only_b"]
+    assert row["p"] > 0.05 and row["p_holm"] > 0.05          # "a direction ..., not a finding"
+
+
+def test_at_100_the_starts_differ_along_the_carousel_but_the_start_does_not_decide_a_run():
+    p = contest.path_probes(experiment()["final"], 100)
+    assert p["chrono", "adam", "init"]["carousel"] > 5 * p["lstm3", "adam", "init"]["carousel"]
+    start = {ok: [r["probe"]["init"]["carousel_norms"][0] / r["probe"]["init"]["carousel_norms"][-1]
+                  for r in final("lstm3", "adam", 100).runs if r["success"] == ok] for ok in (True, False)}
+    # The failed runs began inside the range of those that learned.
+    assert min(start[True]) <= min(start[False]) and max(start[False]) <= max(start[True])
+
+
+def test_at_200_the_two_starts_part_ways():
+    n = len(final("chrono", "adam", 200).runs)
+    assert n >= 10 and wins("chrono", "adam", 200) >= wins("lstm3", "adam", 200) + n // 2
+    # "The runs of the bias of 3 that fail end ... about the 1/3 of always answering 0."
+    assert all(r["eval_mse"] > 0.9 * TRIVIAL_MSE for r in final("lstm3", "adam", 200).runs
+               if not r["success"])
+    row = _family()["chrono against bias 3, Adam, T = 200"]
+    assert row["only_a"] > row["only_b"] == 0 and row["low"] > 0
+
+
+def test_at_the_longer_lengths_the_probes_say_what_the_chapter_reads():
+    sigma3 = 1 / (1 + math.exp(-3))
+    for T in (100, 200):
+        p = contest.path_probes(experiment()["final"], T)
+        b3 = p["lstm3", "adam", "init"]
+        assert sigma3 ** (T - 1) / 3 < b3["carousel"] < 3 * sigma3 ** (T - 1), T   # "of the order of"
+        assert b3["full"] > 10 * b3["carousel"], T                                 # "most of it through U"
+        assert p["chrono", "adam", "final"]["carousel"] > 0.5, T
+    p200 = contest.path_probes(experiment()["final"], 200)
+    assert p200["lstm3", "adam", "final"]["full"] < 1e-6                            # "next to nothing"
 
 
 def test_first_to_last_names_a_missing_length():
