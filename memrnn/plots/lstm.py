@@ -201,8 +201,10 @@ def plot_lengths(final, arms, lengths, threshold_bits=1.0, axes=None):
     if axes is None:
         axes = _subplots(1, 2, (11.5, 0.9 * len(arms) + 1.8), sharey=True)[0]
     left, right = axes
+    # Colours whose count labels keep their contrast on white (not SERIES' orange).
+    styles = [("o", "blue"), ("s", "vermillion"), ("^", "black")] + [(m, c) for c, m, _ in SERIES[3:]]
     for j, T in enumerate(lengths):
-        colour, marker = PALETTE[SERIES[j][0]], SERIES[j][1]
+        marker, colour = styles[j][0], PALETTE[styles[j][1]]
         dy = 0.22 * ((len(lengths) - 1) / 2 - j)
         for i, arm in enumerate(arms):
             if arm + (T,) in final:
