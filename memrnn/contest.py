@@ -21,7 +21,7 @@ import numpy as np
 
 from . import information
 from . import settings as S
-from .results import SweepResult, choose_learning_rate, load_results
+from .results import SweepResult, choose_learning_rate, load_results, run_bits
 
 __all__ = ["MODELS", "NAMES", "OPTIMIZERS", "PRIMARY", "comparisons", "long_comparisons", "sweep_name",
            "load_experiment",
@@ -118,11 +118,6 @@ def chosen_rates(grid: dict) -> dict:
             for m, o in arms}
 
 
-def _bits(run: dict) -> float:
-    """Bits of x_1 a run remembers; a diverged run (no held-out MSE) counts as 0."""
-    return 0.0 if run["eval_mse"] is None else float(information.bits_remembered(run["eval_mse"]))
-
-
 def _by_seed(res: SweepResult, length: int) -> dict:
     return {r["repeat"]: r for r in res.runs if r["length"] == length}
 
@@ -135,7 +130,7 @@ def compare(final: dict, a: tuple, b: tuple, length: int = S.GRID_LENGTH) -> dic
         raise ValueError(f"arms {a} and {b} share no seeds at T = {length}")
 
     return information.compare_paired([ra[k]["success"] for k in keys], [rb[k]["success"] for k in keys],
-                                      [_bits(ra[k]) for k in keys], [_bits(rb[k]) for k in keys])
+                                      [run_bits(ra[k]) for k in keys], [run_bits(rb[k]) for k in keys])
 
 
 def long_comparisons(final: dict) -> list[tuple[str, str, tuple, tuple, int]]:
@@ -183,7 +178,7 @@ def is_close(row: dict) -> bool:
 
 def _score(res: SweepResult, length: int) -> tuple:
     runs = [r for r in res.runs if r["length"] == length]
-    return (sum(r["success"] for r in runs) / len(runs), float(np.mean([_bits(r) for r in runs])))
+    return (sum(r["success"] for r in runs) / len(runs), float(np.mean([run_bits(r) for r in runs])))
 
 
 def better_optimizer(final: dict, model: str, length: int = S.GRID_LENGTH) -> str:
@@ -238,7 +233,7 @@ def grid_table(grid: dict) -> str:
             cells = []
             for lr in S.LR_GRID[o]:
                 res = grid[m, o, lr]
-                bits, wins = np.mean([_bits(r) for r in res.runs]), sum(r["success"] for r in res.runs)
+                bits, wins = np.mean([run_bits(r) for r in res.runs]), sum(r["success"] for r in res.runs)
                 cell = f"{bits:.2f} ({wins}/{len(res.runs)})"
                 cells.append(f"**{cell}**" if rates[m, o] == lr else cell)
             lines.append(f"| {MODELS[m]} | " + " | ".join(cells) + " |")
@@ -262,7 +257,7 @@ def arm_table(final: dict, rates: dict, lengths=(S.GRID_LENGTH, 100, 200), arms=
         for T in lengths:
             runs = [r for r in final[m, o, T].runs if r["length"] == T] if (m, o, T) in final else []
             if runs:
-                bits = np.median([_bits(r) for r in runs])
+                bits = np.median([run_bits(r) for r in runs])
                 cells.append(f"{sum(r['success'] for r in runs)}/{len(runs)} ({bits:.2f})")
             else:
                 cells.append("")

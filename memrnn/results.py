@@ -20,7 +20,7 @@ from .information import bits_remembered, crossing_length, wilson_interval
 from .settings import FORMAT, RESULTS_NAME, SweepSettings
 
 __all__ = ["SweepResult", "load_results", "reference_results", "REFERENCES", "finished_runs",
-           "load_for_resume", "run_outcome", "budget_table", "choose_learning_rate",
+           "load_for_resume", "run_outcome", "run_bits", "budget_table", "choose_learning_rate",
            "fall_index", "cliff_timing", "threshold_sensitivity", "LEARNED", "STUCK"]
 
 #: The shipped reference results: profile name -> file in ``memrnn/results``.
@@ -299,6 +299,14 @@ def fall_index(losses, trivial=TRIVIAL_MSE):
     if before.size and np.nanmin(before) < LEARNED * trivial:
         return start
     return None
+
+
+def run_bits(run: dict) -> float:
+    """Bits of x_1 a run remembers (``information.bits_remembered`` of its held-out MSE).
+
+    A diverged run has no held-out MSE (``eval_mse`` None) and counts as 0 bits.
+    """
+    return 0.0 if run["eval_mse"] is None else float(bits_remembered(run["eval_mse"]))
 
 
 def run_outcome(run, threshold_mse, trivial=TRIVIAL_MSE) -> str:

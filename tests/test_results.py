@@ -2,8 +2,15 @@
 
 import pytest
 
-from memrnn.results import SweepResult, budget_table, run_outcome
+from memrnn.information import bits_remembered
+from memrnn.results import SweepResult, budget_table, run_bits, run_outcome
 from memrnn.settings import PROFILES
+
+
+def test_run_bits_counts_a_diverged_run_as_zero_and_any_other_by_its_held_out_mse():
+    assert run_bits({"eval_mse": None, "diverged": True}) == 0.0
+    assert run_bits({"eval_mse": 0.01, "diverged": False}) == pytest.approx(float(bits_remembered(0.01)))
+    assert run_bits({"eval_mse": 0.01, "diverged": False}) > 2
 
 
 def test_run_outcome_names_the_four_ways_a_run_ends():

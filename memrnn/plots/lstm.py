@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..information import bits_remembered, wilson_interval
+from ..information import wilson_interval
+from ..results import run_bits
 from ._style import PALETTE, SERIES
 from .gradients import plot_probe_curves
 
@@ -15,13 +16,6 @@ def _subplots(rows, cols, figsize, **kw):
     import matplotlib.pyplot as plt  # deferred: importing memrnn must not pick a backend
     _, axes = plt.subplots(rows, cols, figsize=figsize, layout="constrained", squeeze=False, **kw)
     return axes
-
-
-def _bits(run) -> float:
-    """Bits of x_1 a run remembers; a diverged run counts as 0."""
-    if run["diverged"] or run["eval_mse"] is None:
-        return 0.0
-    return float(bits_remembered(run["eval_mse"]))
 
 
 def plot_gradient_reach(panels, length, axes=None):
@@ -119,7 +113,7 @@ def _draw_row(left, right, runs, y, style, spread=0.07, bar=0.12):
                   ms=7, capsize=3, lw=1.4)
     left.annotate(f"{wins}/{len(runs)}", (1.04, y), fontsize="x-small", va="center",
                   xycoords=("axes fraction", "data"), color=colour)
-    bits = [_bits(r) for r in runs]
+    bits = [run_bits(r) for r in runs]
     right.plot(bits, y + np.linspace(-spread, spread, len(bits)), ls="none", marker=marker, mfc=face,
                color=colour, ms=4, alpha=0.6)
     right.plot([np.median(bits)] * 2, [y - bar, y + bar], color=colour, lw=2.5)
