@@ -1,3 +1,4 @@
+import gc
 import os
 from pathlib import Path
 
@@ -70,6 +71,17 @@ def _close_figures(request):
         _check_legends()
     finally:
         plt.close("all")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _collect_garbage():
+    """After each test module, collect its garbage.
+
+    A socket or file a module left unclosed then fails that module's last test, by name,
+    rather than the whole session when pytest collects the garbage at exit.
+    """
+    yield
+    gc.collect()
 
 
 @pytest.fixture(scope="session")

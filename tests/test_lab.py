@@ -110,9 +110,10 @@ def test_a_lab_kernel_runs_a_chapter_cell(lab):
         assert str(ROOT / "memrnn") in output, output
         assert "(7, 4, 1) True" in output, output
     finally:
-        urllib.request.urlopen(urllib.request.Request(
-            f"{lab}/api/kernels/{kernel['id']}", method="DELETE",
-            headers={"Authorization": f"token {TOKEN}"}), timeout=30)
+        with urllib.request.urlopen(urllib.request.Request(
+                f"{lab}/api/kernels/{kernel['id']}", method="DELETE",
+                headers={"Authorization": f"token {TOKEN}"}), timeout=30):
+            pass
 
 
 def _run_in_kernel(base, kernel_id, code):
@@ -126,26 +127,33 @@ def _run_in_kernel(base, kernel_id, code):
         url = base.replace("http", "ws", 1) + f"/api/kernels/{kernel_id}/channels"
         conn = await websocket_connect(HTTPRequest(
             url, headers={"Authorization": f"token {TOKEN}"}))
-        msg_id = uuid.uuid4().hex
-        conn.write_message(json.dumps({
-            "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "test",
-                       "session": uuid.uuid4().hex, "version": "5.3"},
-            "parent_header": {}, "metadata": {}, "channel": "shell",
-            "content": {"code": code, "silent": False, "store_history": False,
-                        "user_expressions": {}, "allow_stdin": False}}))
-        printed = []
-        while True:
-            message = json.loads(await conn.read_message())
-            if message.get("parent_header", {}).get("msg_id") != msg_id:
-                continue
-            kind = message["msg_type"]
-            if kind == "stream":
-                printed.append(message["content"]["text"])
-            elif kind == "error":
-                printed.append("\n".join(message["content"]["traceback"]))
-            elif kind == "status" and message["content"]["execution_state"] == "idle":
-                conn.close()
-                return "".join(printed)
+        try:
+            msg_id = uuid.uuid4().hex
+            conn.write_message(json.dumps({
+                "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "test",
+                           "session": uuid.uuid4().hex, "version": "5.3"},
+                "parent_header": {}, "metadata": {}, "channel": "shell",
+                "content": {"code": code, "silent": False, "store_history": False,
+                            "user_expressions": {}, "allow_stdin": False}}))
+            printed = []
+            while True:
+                message = json.loads(await conn.read_message())
+                if message.get("parent_header", {}).get("msg_id") != msg_id:
+                    continue
+                kind = message["msg_type"]
+                if kind == "stream":
+                    printed.append(message["content"]["text"])
+                elif kind == "error":
+                    printed.append("\n".join(message["content"]["traceback"]))
+                elif kind == "status" and message["content"]["execution_state"] == "idle":
+                    return "".join(printed)
+        finally:
+            conn.close()
+            # Wait for the server's half of the closing handshake: a socket still open when
+            # this event loop ends is left to the garbage collector, and pytest's
+            # ResourceWarning-as-error then fails the session at exit.
+            while await conn.read_message() is not None:
+                pass
 
     # In its own thread and event loop: another test module's fixtures (Playwright's
     # sync API) may keep an event loop running in this one.
