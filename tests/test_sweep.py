@@ -100,16 +100,15 @@ LSTM_SMOKE = SMOKE.replace(model="lstm", optimizer="adam", lr=1e-3)
 _ON_DASK = """
 import json, sys
 import distributed
-from memrnn.settings import PROFILES
+from memrnn.settings import SweepSettings
 from memrnn.sweep import run_sweep
 
-smoke = PROFILES["smoke"]
-lstm_smoke = smoke.replace(model="lstm", optimizer="adam", lr=1e-3)
 with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                               dashboard_address=None) as cluster, \\
         distributed.Client(cluster) as client:
-    run_sweep(smoke, sys.argv[1], executor=client.get_executor(), progress=False)
-    run_sweep(lstm_smoke, sys.argv[2], executor=client.get_executor(), progress=False)
+    for settings, out in zip(sys.argv[1::2], sys.argv[2::2]):
+        run_sweep(SweepSettings.from_dict(json.loads(settings)), out,
+                  executor=client.get_executor(), progress=False)
     print(json.dumps({"workers": len(client.scheduler_info()["workers"])}))
 """
 
@@ -117,9 +116,10 @@ with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
 def test_a_dask_cluster_gives_bitwise_the_same_results(serial, tmp_path):
     pytest.importorskip("distributed")
     lstm_serial = run_sweep(LSTM_SMOKE, jobs=1, progress=False)
-    child = subprocess.run([sys.executable, "-c", _ON_DASK, str(tmp_path / "rnn"),
-                            str(tmp_path / "lstm")], cwd=ROOT, capture_output=True, text=True,
-                           timeout=600)
+    child = subprocess.run([sys.executable, "-c", _ON_DASK,
+                            json.dumps(SMOKE.as_dict()), str(tmp_path / "rnn"),
+                            json.dumps(LSTM_SMOKE.as_dict()), str(tmp_path / "lstm")],
+                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert child.returncode == 0, child.stderr[-3000:]
     # The runs really went to the cluster's worker processes.
     assert json.loads(child.stdout.strip().splitlines()[-1]) == {"workers": 2}
