@@ -68,10 +68,10 @@ def make_model(training: Training, seed, length: int | None = None):
             from .fast_lstm import FastLSTM as cls
         model = cls(1, hidden, 1, seed=seed, dtype=dtype, forget_bias=training.forget_bias)
         if training.gate_init == "chrono":
-            if length is None or length < 3:
+            if training.chrono_tmax is None and (length is None or length < 3):
                 raise ValueError(f"the chrono initialisation needs a sequence length of at "
                                  f"least 3, got {length!r}")
-            chrono_biases(model, length, _side_stream(seed))
+            chrono_biases(model, training.chrono_tmax or length, _side_stream(seed))
         return model
     raise ValueError(f"model must be 'rnn' or 'lstm', got {training.model!r}")
 

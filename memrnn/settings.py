@@ -78,6 +78,9 @@ class Training:
         ``forget_bias`` and the others to 0; "chrono" draws each unit's forget
         bias as ``log(u)``, ``u ~ U(1, T - 1)``, and sets its input bias to the
         negative (Tallec & Ollivier 2018), with T the run's sequence length.
+    chrono_tmax : int or None
+        The T of the chrono draw when it is not the run's sequence length
+        (None: the run's own T). At least 3.
     checkpoints : tuple of int
         Update counts below ``steps`` at which each run is also evaluated on
         its held-out batches. The run is the same run; a checkpoint at 5000
@@ -98,6 +101,7 @@ class Training:
     implementation: str = "fast"
     forget_bias: float = 1.0
     gate_init: str = "constant"
+    chrono_tmax: int | None = None
     checkpoints: tuple = ()
 
     def __post_init__(self):
@@ -119,6 +123,13 @@ class Training:
             raise ValueError(f"checkpoints must lie below steps = {self.steps}, got {marks}")
         put("checkpoints", marks)
         put("forget_bias", _checks.real_number(self.forget_bias, "forget_bias"))
+        if self.chrono_tmax is not None:
+            tmax = _checks.positive_int(self.chrono_tmax, "chrono_tmax")
+            if tmax < 3 or self.gate_init != "chrono":
+                raise ValueError(f"chrono_tmax must be an integer of at least 3 and needs "
+                                 f"gate_init='chrono', got {self.chrono_tmax!r} with "
+                                 f"gate_init={self.gate_init!r}")
+            put("chrono_tmax", tmax)
 
     def training(self) -> Training:
         """Only the settings that change what a run computes."""
@@ -133,7 +144,8 @@ class Training:
         if self.model == "rnn":
             model = "RNN"
         elif self.gate_init == "chrono":
-            model = "LSTM (chrono init)"
+            model = ("LSTM (chrono init)" if self.chrono_tmax is None
+                     else f"LSTM (chrono init, T = {self.chrono_tmax})")
         else:
             model = f"LSTM (forget bias {self.forget_bias:g})"
         opt = "Adam" if self.optimizer == "adam" else "SGD"
@@ -193,6 +205,8 @@ class SweepSettings(Training):
         """The settings as JSON-ready values, in the order of a results file."""
         d = {"lengths": list(self.lengths), "repeats": self.repeats}
         d.update(dataclasses.asdict(self.training()), checkpoints=list(self.checkpoints))
+        if d["chrono_tmax"] is None:     # files written before the field existed stay as they were
+            del d["chrono_tmax"]
         d.update(threshold_bits=self.threshold_bits, reliable=self.reliable)
         return d
 

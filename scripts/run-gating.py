@@ -7,6 +7,9 @@ Stages: ``grid`` (every arm at every rate of the grid, selection seeds), ``final
 seeds for the arms of every planned comparison whose verdict is close),
 ``long`` (T = 100, then T = 200, for the arms ``memrnn.contest.long_arms``
 picks); ``all`` runs them in that order, ``both`` only the first two.
+The confirmatory experiment (PLAN.md, "Confirmatory experiment";
+``memrnn.confirm``): ``confirm-grid`` (its rate grids), ``confirm-final``
+(its fresh seeds at the chosen rates), ``confirm`` both in that order.
 Every sweep writes OUT/NAME/results.json after each finished run, and a second
 call resumes: only missing runs are trained. All sweeps of a stage share one
 pool of worker processes, so no core idles while one sweep waits for its last
@@ -22,7 +25,7 @@ import os
 import threading
 from pathlib import Path
 
-from memrnn import contest
+from memrnn import confirm, contest
 from memrnn import settings as S
 from memrnn.results import SweepResult
 from memrnn.sweep import _exit_with_parent, run_sweep
@@ -100,12 +103,38 @@ def run_all(profiles: dict, out: Path, jobs: int) -> None:
         raise SystemExit(1)
 
 
+def confirm_loader(out: Path):
+    """name -> SweepResult from OUT/NAME/results.json, else the shipped file, else None."""
+    def load(name):
+        for folder in (out, contest.shipped_folder()):
+            res = contest._load(folder, name)
+            if res is not None:
+                return res
+        return None
+    return load
+
+
+def confirm_final_profiles(out: Path) -> dict:
+    chosen = confirm.chosen_rates(confirm_loader(out))
+    for (part, arm), (lr, how) in chosen.items():
+        print(f"{part} {arm}: lr {lr:g} ({'no selection run solved; by mean MSE' if how == 'mse' else how})",
+              flush=True)
+    return confirm.final_profiles({k: lr for k, (lr, _) in chosen.items()})
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out", type=Path)
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--stage", choices=("grid", "final", "extra", "long", "both", "all"), default="all")
+    ap.add_argument("--stage", choices=("grid", "final", "extra", "long", "both", "all",
+                                        "confirm-grid", "confirm-final", "confirm"), default="all")
     a = ap.parse_args()
+    if a.stage.startswith("confirm"):
+        if a.stage in ("confirm-grid", "confirm"):
+            retrying(lambda: run_all(confirm.grid_profiles(), a.out, a.jobs))
+        if a.stage in ("confirm-final", "confirm"):
+            retrying(lambda: run_all(confirm_final_profiles(a.out), a.out, a.jobs))
+        return
     if a.stage in ("grid", "both", "all"):
         retrying(lambda: run_all(grid_profiles(), a.out, a.jobs))
     if a.stage in ("final", "both", "all"):
