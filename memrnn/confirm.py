@@ -28,10 +28,8 @@ import numpy as np
 from . import settings as S
 from .information import mcnemar_exact
 
-__all__ = ["ALPHA", "MIN_DIFFERENCE", "PRIMARY_BUDGET", "PRIMARY_BITS", "BUDGETS", "THRESHOLDS",
-           "PRIMARY_ARMS", "PRIMARY_GRID", "CHRONO_LENGTH", "CHRONO_ARMS", "CHRONO_GRID",
-           "chrono_mean_bias", "arm_settings", "grid_profiles", "grid_sweep_name", "arms",
-           "rate_grid", "chosen_rates", "final_profiles", "choose_rate", "power"]
+__all__ = ["PRIMARY_ARMS", "CHRONO_ARMS", "arm_settings", "grid_profiles", "final_profiles",
+           "chosen_rates", "choose_rate", "power", "chrono_mean_bias"]
 
 #: Significance level of the primary test (exact McNemar, two-sided).
 ALPHA = 0.05
