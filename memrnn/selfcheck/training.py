@@ -6,7 +6,7 @@ import inspect
 
 import numpy as np
 
-from ._report import Report, crash
+from ._report import Report, crash, returned_nothing
 
 
 def _watched_rnn():
@@ -158,6 +158,9 @@ def check_sweep_loop(sweep_loop) -> Report:
         got = sweep_loop(settings.training(), lengths, repeats)
     except Exception as err:
         return crash(report, "runs on a tiny sweep", err)
+    if returned_nothing(report, "sweep_loop", got,
+                        "return the dict {length: [held-out MSE of each repetition]}"):
+        return report
     expected = reference_loop(settings.training(), lengths, repeats)
     if not report.add("returns a dict with one entry per length", isinstance(got, dict)
                       and sorted(got) == sorted(lengths),
@@ -194,9 +197,17 @@ def check_grad_norms(hidden_grad_norms) -> Report:
     model.backward(loss.backward())
     expected = reference(model)
     try:
-        got = np.asarray(hidden_grad_norms(model), dtype=float)
+        got = hidden_grad_norms(model)
     except Exception as err:
         return crash(report, "runs after a backward pass", err)
+    if returned_nothing(report, "hidden_grad_norms", got, "return the norms, one per time step"):
+        return report
+    try:
+        got = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        report.add("returns numbers", False, f"hidden_grad_norms returned a "
+                   f"{type(got).__name__}; return an array of shape (T,)")
+        return report
     if not report.add("one value per time step, shape (T,)", got.shape == expected.shape,
                       f"expected shape {expected.shape}, got {got.shape}: take the norm over the "
                       f"batch and hidden axes of model.hidden_grads, one value per t"):
