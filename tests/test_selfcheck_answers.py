@@ -749,3 +749,23 @@ def test_the_written_out_lstm_step_of_the_check_is_cell_backward():
             rng.normal(size=(B, H)), rng.uniform(0.05, 0.95, size=(B, 4 * H)))
     for mine, theirs in zip(_cell_step(*args), memrnn.lstm.cell_backward(*args)):
         np.testing.assert_allclose(mine, theirs, rtol=1e-13, atol=1e-15)
+
+
+def test_each_stub_has_the_signature_its_exercise_asks_for():
+    """What the student edition hands out says what the exercise asks: the same names and
+    arguments (no seed, dtype or d_c_out the exercise never mentions)."""
+    import ast
+    import re
+
+    from tools import student_edition
+
+    for chapter in student_edition.CHAPTERS:
+        text = (student_edition.ROOT / "book" / f"{chapter}.md").read_text(encoding="utf-8")
+        asked = " ".join(re.findall(r"\n## Your turn.*?\n```\{exercise\}\n(.*?)```", text, re.S))
+        nb = student_edition.student_notebook(chapter)
+        for cell in (c for c in nb.cells if "stub" in c.metadata.get("tags", [])):
+            for node in ast.walk(ast.parse(cell.source)):
+                if isinstance(node, ast.FunctionDef):
+                    args = [a.arg for a in node.args.args if a.arg != "self"]
+                    assert not node.args.defaults, (chapter, node.name)
+                    assert f"{node.name}({', '.join(args)})`" in asked, (chapter, node.name, args)
