@@ -769,3 +769,13 @@ def test_each_stub_has_the_signature_its_exercise_asks_for():
                     args = [a.arg for a in node.args.args if a.arg != "self"]
                     assert not node.args.defaults, (chapter, node.name)
                     assert f"{node.name}({', '.join(args)})`" in asked, (chapter, node.name, args)
+
+
+@pytest.mark.parametrize("logged", [None, "0.3", [0.3, 0.2]])
+def test_an_own_loop_that_logs_no_number_is_told_so(logged):
+    class LogsJunk(LearnerOwnLoop):
+        def train(self, iter_steps, lr, log_steps=50):
+            super().train(iter_steps, lr, log_steps)
+            self.loss_values = {k: logged for k in self.loss_values}
+
+    _failed(selfcheck.check_learner(LogsJunk), "log the loss of the batch, one number")

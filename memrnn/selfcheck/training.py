@@ -9,6 +9,16 @@ import numpy as np
 from ._report import Report, crash, returned_nothing
 
 
+def _is_number(value) -> bool:
+    if isinstance(value, (str, bytes)) or value is None:
+        return False
+    try:
+        float(value)
+        return np.ndim(value) == 0
+    except (TypeError, ValueError):
+        return False
+
+
 def _watched_rnn():
     """An RNN that notes, at every forward pass, what happened to its weights since the last.
 
@@ -128,11 +138,11 @@ def check_learner(learner_cls, steps=200, seed=0) -> Report:
                       "log_steps updates"):
         return report
     values = [losses[k] for k in sorted(losses)]
-    bad = next((v for v in values if not isinstance(v, (int, float, np.number))
-                and np.ndim(v) != 0), None)
-    if not report.add("the logged losses are numbers", bad is None,
-                      f"loss_values holds {type(bad).__name__} {bad!r}: train_step must "
-                      f"return the loss, one number"):
+    bad = [v for v in values if not _is_number(v)]
+    if not report.add("the logged losses are numbers", not bad,
+                      f"loss_values holds {type(bad[0]).__name__ if bad else ''} "
+                      f"{bad[0] if bad else ''!r}: log the loss of the batch, one number "
+                      f"(does train_step return it?)"):
         return report
     first, last = float(values[0]), float(values[-1])
     why = f"the loss went from {first:.3f} to {last:.3f}"
