@@ -350,7 +350,8 @@ def _slipped(slip):
             d_a = d_loss @ self.V.T
             stop = 1 if slip == "loop to 2" else 0
             for t in range(T, stop, -1):
-                delta = d_a if slip == "no tanh" else d_a * (1 - A[t] ** 2)
+                a_t = A[t - 1] if slip == "tanh at a_{t-1}" else A[t]
+                delta = d_a if slip == "no tanh" else d_a * (1 - a_t ** 2)
                 prev = A[t] if slip == "dR with a_t" else A[t - 1]
                 bias = delta if slip == "bs not summed" else delta.sum(0)[:, None]
                 if slip == "no sum":
@@ -358,6 +359,8 @@ def _slipped(slip):
                 else:
                     d_W, d_R, d_bs = d_W + x[t - 1].T @ delta, d_R + prev.T @ delta, d_bs + bias
                 d_a = delta @ (R if slip == "R not R^T" else R.T)
+                if slip == "no chain":
+                    d_a = np.zeros_like(d_a)
             out = {"d_W": d_W, "d_R": d_R, "d_bs": d_bs, "d_V": d_V, "d_by": d_by}
             if slip == "sign":
                 out = {k: -v for k, v in out.items()}
@@ -379,6 +382,8 @@ RNN_WRONG = [
     ("R not R^T", "used R instead of R^T"),
     ("dR with a_t", "needs the previous state a_{t-1} (off by one in time)"),
     ("loop to 2", "stopped the loop before t = 1 (off by one in time)"),
+    ("tanh at a_{t-1}", "took the tanh derivative at a_{t-1} instead of a_t"),
+    ("no chain", "never carried dL/da_t back in time"),
     ("no sum", "sum over all t"),
     ("first state", "first state a_1 instead of the last"),
     ("mean again", "do not average again"),
