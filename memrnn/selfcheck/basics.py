@@ -32,9 +32,9 @@ def check_generator(generate_samples, batch_size=256, seq_length=6) -> Report:
         return report
     except Exception as err:
         return crash(report, "yields (x, y) batches", err)
-    if not report.add("each batch is a pair (x, y)",
-                      all(isinstance(b, (tuple, list)) and len(b) == 2 for b in (first, second)),
-                      f"next() gave a {type(first).__name__}: yield x, y"):
+    if not all(isinstance(b, (tuple, list)) and len(b) == 2 for b in (first, second)):
+        report.add("each batch is a pair (x, y)", False,
+                   f"next() gave a {type(first).__name__}: yield x, y")
         return report
     (x, y), (x2, _) = first, second
     x, y, x2 = np.asarray(x), np.asarray(y), np.asarray(x2)
@@ -231,9 +231,10 @@ def check_rnn_backward(model, seed=0, eps=1e-6) -> Report:
                         "return the dict of gradients {'d_W': ..., 'd_R': ..., 'd_bs': ..., "
                         "'d_V': ..., 'd_by': ...}"):
         return report
-    if not report.add("backward returns a dict", isinstance(grads, dict),
-                      f"backward returned a {type(grads).__name__}; return a dict with the keys "
-                      f"d_W, d_R, d_bs, d_V and d_by"):
+    if not isinstance(grads, dict):
+        report.add("backward returns a dict", False,
+                   f"backward returned a {type(grads).__name__}; return a dict with the keys "
+                   f"d_W, d_R, d_bs, d_V and d_by")
         return report
     hints = {
         "W": "dW sums x_t^T delta_t over t, with delta_t = dL/da_t * (1 - a_t^2)",

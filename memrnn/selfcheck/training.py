@@ -139,10 +139,10 @@ def check_learner(learner_cls, steps=200, seed=0) -> Report:
         return report
     values = [losses[k] for k in sorted(losses)]
     bad = [v for v in values if not _is_number(v)]
-    if not report.add("the logged losses are numbers", not bad,
-                      f"loss_values holds {type(bad[0]).__name__ if bad else ''} "
-                      f"{bad[0] if bad else ''!r}: log the loss of the batch, one number "
-                      f"(does train_step return it?)"):
+    if bad:
+        report.add("the logged losses are numbers", False,
+                   f"loss_values holds {type(bad[0]).__name__} {bad[0]!r}: log the loss of the "
+                   f"batch, one number (does train_step return it?)")
         return report
     first, last = float(values[0]), float(values[-1])
     why = f"the loss went from {first:.3f} to {last:.3f}"
