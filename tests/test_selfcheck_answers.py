@@ -784,3 +784,15 @@ def test_an_own_loop_that_logs_no_number_is_told_so(logged):
             self.loss_values = {k: logged for k in self.loss_values}
 
     _failed(selfcheck.check_learner(LogsJunk), "log the loss of the batch, one number")
+
+
+def test_an_error_the_package_raises_at_the_students_call_names_the_students_line():
+    class WrongShape(Learner):
+        def train_step(self, lr):
+            x, y = next(self.data_generator)
+            y_hat = self.model.forward(x[..., 0])          # (T, B): the feature axis dropped
+            return self.loss_obj.forward(y_hat, y)
+
+    report = selfcheck.check_learner(WrongShape)
+    _failed(report, "ValueError: x must have shape (T, B, input_size=1)")
+    assert "at your line" in str(report) and "self.model.forward(x[..., 0])" in str(report)
