@@ -84,7 +84,7 @@ class Sandbox:
             "files": "sees read-only only Python, memrnn and its dependencies; writes only to "
                      "size-capped tmpfs of its own (work folder, /tmp, /var/tmp, /dev/shm)",
             "user": user,
-            "network": "blocked: own network namespace, with no interface up",
+            "network": "blocked: own network namespace, with only a loopback of its own",
             "processes": f"own PID namespace and /proc; at most {PROCESSES} processes and "
                          f"threads; everything dies with the run",
             "memory": "address space plus tmpfs capped at --memory",
@@ -182,7 +182,8 @@ def _bwrap_argv(bwrap: str, *, slot: int, memory: int, job: str | None) -> list[
         elif os.path.isdir(top):
             argv += ["--ro-bind", top, top]
     mkdirs("/etc/x")
-    for name in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime", "/etc/alternatives"):
+    for name in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime", "/etc/alternatives",
+                 "/etc/fonts"):
         if os.path.exists(name):
             argv += ["--ro-bind", name, name]
     for root_dir in _python_roots():
@@ -293,14 +294,24 @@ def run(argv_after_python: list[str], *, job_file: str, workdir: str | None, slo
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
 
+    keep = [write_end]
+    if not no_sandbox:
+        # bwrap reads its options from a pipe, so that the sandbox's /proc/1/cmdline shows
+        # no path of the grader's.
+        args_read, args_write = os.pipe()
+        options = argv[1:argv.index("--")]
+        os.write(args_write, b"".join(os.fsencode(o) + b"\0" for o in options))
+        os.close(args_write)
+        argv = [argv[0], "--args", str(args_read), *argv[argv.index("--"):]]
+        keep.append(args_read)
     started = time.monotonic()
     try:
         proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                                 stdout=log_write, stderr=log_write, start_new_session=True,
-                                preexec_fn=limits, close_fds=True, pass_fds=(write_end,))
+                                preexec_fn=limits, close_fds=True, pass_fds=tuple(keep))
     finally:
-        os.close(write_end)
-        os.close(log_write)
+        for fd in (*keep, log_write):
+            os.close(fd)
     result, log = bytearray(), bytearray()
     overflow = timed_out = False
     deadline = started + timeout

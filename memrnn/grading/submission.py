@@ -49,8 +49,10 @@ def _dict(value) -> dict:
 def _identity(nb: dict) -> tuple[str, str]:
     """Name and student number: from the notebook's metadata, else from its first cell."""
     meta = _dict(nb.get("metadata")).get("memrnn_student", {})
-    name = str(meta.get("name", "")).strip() if isinstance(meta, dict) else ""
-    number = str(meta.get("number", "")).strip() if isinstance(meta, dict) else ""
+    meta = _dict(meta)
+    # A name is text or a number; anything else is no name.
+    name, number = (str(v).strip() if isinstance(v, (str, int, float)) else ""
+                    for v in (meta.get("name", ""), meta.get("number", "")))
     cells = nb.get("cells") or [{}]
     if (not name or not number) and isinstance(cells[0], dict):
         for line in _text(cells[0].get("source")).splitlines():
