@@ -56,8 +56,9 @@ def main(argv=None) -> int:
         "notebooks": args.n, "jobs": args.jobs, "cores": os.cpu_count(),
         "wall_seconds": round(wall, 2), "seconds_per_notebook": round(wall / args.n, 3),
         "mean_seconds_per_process": round(sum(r.seconds for r in rows) / len(rows), 3),
-        # The grader's own CPU time and its children's (every sandbox), in seconds.
-        "cpu_seconds": round(sum(cpu_after[:4]) - sum(cpu_before[:4]), 2),
+        # CPU time: the grader's own, and each sandboxed run's as it reported it.
+        "grader_cpu_seconds": round(sum(cpu_after[:2]) - sum(cpu_before[:2]), 2),
+        "runs_cpu_seconds": round(sum(r.cpu_seconds for r in rows), 2),
         "all_full_marks": all(r.status == "ok" and r.total() == full for r in rows),
         "load_average_before": load_before, "load_average_after": os.getloadavg(),
         "isolation": _sandbox.sandbox().describe().splitlines(),

@@ -95,6 +95,7 @@ class Row:
     note: str = ""
     failures: list = field(default_factory=list)    # [check, why] of each failed check
     stem: str = ""          # of its feedback and log files
+    cpu_seconds: float = 0.0    # the run's own CPU time, as it reported it (for benchmarks only)
 
     def total(self):
         return sum(self.points.values())
@@ -227,6 +228,8 @@ def grade_one(path, *, timeout: float, memory: int, slot: int = 0,
         parts.insert(0, _status_text(status, timeout, memory))
     row = Row(shown, sub.name, sub.number, sub.chapter, status, points,
               time.monotonic() - started, note, failures)
+    cpu = outcome.get("cpu_seconds") if outcome else None
+    row.cpu_seconds = float(cpu) if isinstance(cpu, (int, float)) and 0 <= cpu < 1e6 else 0.0
     return row, _feedback(row, parts), log
 
 

@@ -322,7 +322,9 @@ def run(argv_after_python: list[str], *, job_file: str, workdir: str | None, slo
             if left <= 0:
                 timed_out = True
                 break
-            ready, _, _ = select.select(list(open_fds), [], [], min(left, 1.0))
+            ready, _, _ = select.select(list(open_fds), [], [], min(left, 0.5))
+            if not ready and proc.poll() is not None:
+                break           # it ended, and a process it left behind holds the pipes open
             for fd in ready:
                 chunk = os.read(fd, 1 << 16)
                 if not chunk:
