@@ -795,3 +795,22 @@ def test_decoding_counts_every_copy_and_every_level():
         deep = {"t": "list", "v": [deep]}
     with pytest.raises(stream.InvalidRecord, match="nested too deeply"):
         _record._decode_data(deep, _record._Arrays())
+
+
+def test_as_root_the_sandbox_needs_no_user_namespace_and_drops_every_capability():
+    """The route for a container: root makes the namespaces, the notebook runs as its slot's uid."""
+    argv = _sandbox._bwrap_argv("bwrap", slot=3, memory=2**30, job="/x/job.json")
+    if os.geteuid() != 0:
+        assert "--unshare-user" in argv and "--disable-userns" in argv
+        pytest.skip("the root route: this test runs as another user")
+    assert "--unshare-user" not in argv
+    for flag in ("--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+                 "--die-with-parent", "--new-session"):
+        assert flag in argv, flag
+    uid = _sandbox.SLOT_UID + 3
+    drop = argv[argv.index("--") + 1:]
+    assert drop[1:] == [f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
+                        "--bounding-set=-all", "--no-new-privs", "--"]
+    sizes = [int(argv[i + 1]) for i, a in enumerate(argv) if a == "--size"]
+    assert sizes == [_sandbox.tmpfs_size(2**30)] * 4
+    assert _sandbox.address_space(2**30) + sum(sizes) == 2**30
