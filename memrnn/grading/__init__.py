@@ -19,20 +19,21 @@ module             what
 """
 
 from .batch import (
-           DEFAULT_MEMORY,
-           DEFAULT_TIMEOUT,
-           MAX_NOTEBOOK,
-           STATUSES,
-           Row,
-           grade,
-           grade_one,
-           parse_size,
-           read_submission,
+    DEFAULT_MEMORY,
+    DEFAULT_TIMEOUT,
+    MAX_NOTEBOOK,
+    STATUSES,
+    Row,
+    facts,
+    grade,
+    grade_one,
+    parse_size,
+    read_submission,
 )
 from .exercises import BY_CHAPTER, EXERCISES, Exercise, max_points
 from .sandbox import SandboxUnavailable
 from .submission import Submission
 
 __all__ = ["BY_CHAPTER", "DEFAULT_MEMORY", "DEFAULT_TIMEOUT", "EXERCISES", "Exercise", "MAX_NOTEBOOK",
-           "Row", "STATUSES", "SandboxUnavailable", "Submission", "grade", "grade_one", "max_points",
+           "Row", "STATUSES", "SandboxUnavailable", "Submission", "facts", "grade", "grade_one", "max_points",
            "parse_size", "read_submission"]

@@ -82,6 +82,15 @@ def parse_size(text) -> int:
     return int(value)
 
 
+def facts() -> dict:
+    """The grader's defaults and bounds as the instructor's appendix quotes them, as text."""
+    return {"timeout": f"{DEFAULT_TIMEOUT:g}", "memory": f"{DEFAULT_MEMORY / 2**30:g}",
+            "exercises": str(len(EXERCISES)), "processes": str(_sandbox.PROCESSES),
+            "tmpfs": f"{_sandbox.tmpfs_size(DEFAULT_MEMORY) / 2**20:.0f}",
+            "record": f"{MAX_RECORD / 2**20:.0f}", "judge": f"{JUDGE_BYTES / 2**20:.0f}",
+            "judge_seconds": f"{JUDGE_SECONDS:g}"}
+
+
 # ------------------------------------------------------------ grading one file
 @dataclass
 class Row:
