@@ -308,6 +308,8 @@ def _malformed(subs: Path) -> None:
                                     "text": "x" * (grade.MAX_NOTEBOOK + 1)}]
     (subs / "malformed-outputs.ipynb").write_text(json.dumps(data))
     (subs / "malformed-nested.ipynb").write_text("[" * 200_000 + "]" * 200_000)
+    os.mkfifo(subs / "malformed-fifo.ipynb")
+    (subs / "malformed-zero.ipynb").symlink_to("/dev/zero")
 
 
 def _write_table(rows, seconds):
@@ -333,7 +335,7 @@ EXPECTED = {"correct.ipynb": "ok", "last.ipynb": "ok", "patched.ipynb": "ok",
             "alice_smith.ipynb": "ok",
             **{f"malformed-{n}.ipynb": "unreadable" for n in (
                 "meta-list", "no-cells", "chapter-list", "cells-strings", "outputs",
-                "nested")}}
+                "nested", "fifo", "zero")}}
 FULL_MARKS = ["alice smith.ipynb", "caf\\xe9.ipynb", "correct.ipynb", "fifo.ipynb",
               "formula.ipynb", "peer-1.ipynb", "peer-2.ipynb", "peer-3.ipynb", "peers.ipynb"]
 

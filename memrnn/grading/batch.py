@@ -296,8 +296,9 @@ def grade(submissions, out, *, timeout: float = DEFAULT_TIMEOUT, memory: int = D
             f"bubblewrap cannot run here ({box.why_not}), and the grader does not run untrusted "
             f"notebooks without it; --no-sandbox runs them unprotected")
     folder = os.fsencode(submissions)
+    # Anything named *.ipynb but a folder gets a row: a FIFO or a link to a device is unreadable.
     names = sorted(n for n in os.listdir(folder) if n.endswith(b".ipynb")
-                   and os.path.isfile(os.path.join(folder, n)))
+                   and not os.path.isdir(os.path.join(folder, n)))
     files = [os.path.join(folder, n) for n in names]
     taken: set = set()
     stems = {f: safe_stem(os.path.basename(f), _shown(f), taken) for f in files}
