@@ -816,3 +816,52 @@ def test_as_root_the_sandbox_needs_no_user_namespace_and_drops_every_capability(
     sizes = [int(argv[i + 1]) for i, a in enumerate(argv) if a == "--size"]
     assert sizes == [_sandbox.tmpfs_size(2**30)] * 4
     assert _sandbox.address_space(2**30) + sum(sizes) == 2**30
+
+
+COPIES = """
+import json, types, memrnn
+from memrnn.grading import record
+from memrnn.grading.exercises import EXERCISES
+
+def copy(fn):
+    new = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
+    new.__kwdefaults__ = fn.__kwdefaults__
+    return new
+
+def own(dotted):
+    # The package's solution, copied: the same code, not the same object.
+    owner, attr, real = record._owner(dotted)
+    if isinstance(owner, type):
+        return owner, attr, copy(real)
+    return None, attr, copy(real)
+
+out = {}
+for key, exercise in EXERCISES.items():
+    pieces = [own(d) for d in exercise.guarded]
+    if pieces[0][0] is None:
+        student = pieces[0][2]
+    else:
+        base = pieces[0][0]
+        methods = {attr: fn for _, attr, fn in pieces}
+        student = type("Mine", (base,) if key in ("learner", "rnn_backward") else (), methods) \
+            if key != "mse" else type("Mine", (), {**{k: v for k, v in vars(base).items()
+                                                       if not k.startswith("__") or k == "__init__"},
+                                                    **methods})
+    recorder = record.Recorder()
+    record.guard(exercise.guarded, recorder)
+    report = exercise.check(recorder.wrap(student, key))
+    out[key] = [sum(ok for _, ok, _ in report.items), len(report.items), recorder.delegated]
+print(json.dumps(out))
+"""
+
+
+def test_the_guards_leave_a_correct_answer_of_every_exercise_its_full_marks():
+    """A copy of the package's code is the student's own object: under the guards, as in the
+    sandbox, every exercise's check passes it, and the package's solution is never refused."""
+    proc = subprocess.run([sys.executable, "-c", COPIES], capture_output=True, text=True,
+                          timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert sorted(out) == sorted(grade.EXERCISES)
+    for key, (passed, total, refused) in out.items():
+        assert passed == total == grade.max_points(grade.EXERCISES[key]) and refused == [], (key, out)
