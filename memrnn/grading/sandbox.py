@@ -9,7 +9,8 @@ Each run gets, from ``bwrap`` (Debian package ``bubblewrap``):
   libraries), and as writable only size-capped tmpfs that vanish with it: its
   work folder (``/sandbox``, also ``HOME``), ``/tmp``, ``/var/tmp`` and
   ``/dev/shm``. No ``/root``, no ``/home``, no ``/etc`` beyond the dynamic
-  linker's cache, no submissions, no outputs, no other run;
+  linker's cache, the time zone, fonts and alternatives, no submissions, no
+  outputs, no other run;
 * an unprivileged user of its own: run as root, the grader gives each job
   slot its own uid (``SLOT_UID + slot``, with no capabilities), so that runs
   side by side share no files, processes or process limit; run as another
