@@ -3,8 +3,9 @@
     python -m benchmarks.grade_batch [--n 50] [--jobs 2]
 
 Makes the notebooks from the student edition (needs jupytext, memrnn[book]),
-grades them into a temporary folder, and writes the wall time, the time per
-notebook and the machine's load to ``benchmarks/results/grade.json``.
+grades them into a temporary folder, each in its bubblewrap sandbox, and writes
+the wall time, the CPU time, the time per notebook and the machine's load to
+``benchmarks/results/grade.json``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from memrnn import _sandbox, grade  # noqa: E402
+from memrnn.grading import batch as grade  # noqa: E402
+from memrnn.grading import sandbox as _sandbox  # noqa: E402
 from tools.grade_fixtures import CORRECT_GENERATOR  # noqa: E402
 from tools.student_edition import student_notebook  # noqa: E402
 
@@ -44,17 +46,22 @@ def main(argv=None) -> int:
             nb.metadata["memrnn_student"] = {"name": f"Student {i}", "number": f"{i:06d}"}
             nbformat.write(nb, subs / f"student-{i:03d}.ipynb")
         load_before = os.getloadavg()
+        cpu_before = os.times()
         started = time.perf_counter()
         rows = grade.grade(subs, Path(tmp) / "out", jobs=args.jobs, progress=False)
         wall = time.perf_counter() - started
+        cpu_after = os.times()
     full = grade.max_points(grade.EXERCISES["generator"])
     result = {
         "notebooks": args.n, "jobs": args.jobs, "cores": os.cpu_count(),
         "wall_seconds": round(wall, 2), "seconds_per_notebook": round(wall / args.n, 3),
         "mean_seconds_per_process": round(sum(r.seconds for r in rows) / len(rows), 3),
+        # CPU time: the grader's own, and each sandboxed run's as it reported it.
+        "grader_cpu_seconds": round(sum(cpu_after[:2]) - sum(cpu_before[:2]), 2),
+        "runs_cpu_seconds": round(sum(r.cpu_seconds for r in rows), 2),
         "all_full_marks": all(r.status == "ok" and r.total() == full for r in rows),
         "load_average_before": load_before, "load_average_after": os.getloadavg(),
-        "isolation": _sandbox.isolation().blocks,
+        "isolation": _sandbox.sandbox().describe().splitlines(),
     }
     out = ROOT / "benchmarks" / "results" / "grade.json"
     out.parent.mkdir(parents=True, exist_ok=True)

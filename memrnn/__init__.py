@@ -24,7 +24,7 @@ module             what
 ``fast_lstm``      ``FastLSTM``: the same LSTM, faster
 ``plots``          the figures, one module per part of the book
 ``selfcheck``      checks of a student's own code
-``grade``          grading handed-in notebooks
+``grading``        grading handed-in notebooks
 =================  ==========================================
 """
 

@@ -1,4 +1,4 @@
-"""Command line: ``python -m memrnn train ...`` and ``sweep ...``.
+"""Command line: ``python -m memrnn train ...``, ``sweep ...`` and ``grade ...`` (``memrnn.grading.cli``).
 
 Bad arguments end with one line on stderr and exit status 2; a diverged run
 ends with exit status 1 and a JSON summary that says so.
@@ -115,47 +115,9 @@ def _build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--out", type=Path, default=Path("memrnn-sweep"),
                        help="output folder (default: ./memrnn-sweep)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
-    _add_grade_command(sub)
+    from .grading.cli import add_grade_command
+    add_grade_command(sub)
     return parser
-
-
-def _add_grade_command(sub):
-    """``grade``: the instructor's command (``memrnn.grade``)."""
-    from .grade import DEFAULT_MEMORY, DEFAULT_TIMEOUT
-
-    grade = sub.add_parser(
-        "grade", help="grade handed-in student notebooks: grades.csv, feedback, class summary",
-        description="Run every .ipynb in SUBMISSIONS_DIR in its own limited process (no "
-                    "network where the system allows it), judge its exercise with memrnn's "
-                    "self-checks in this process, and write grades.csv, feedback/, logs/ and "
-                    "summary.md to OUT_DIR. A rerun with the same OUT_DIR regrades only new or "
-                    "changed files. Not a sandbox against a determined attacker: see the "
-                    "book's appendix 'Using this book in a course'.")
-    grade.add_argument("submissions", type=Path, metavar="SUBMISSIONS_DIR",
-                       help="folder of handed-in notebooks (only read)")
-    grade.add_argument("-o", "--out", type=Path, required=True, metavar="OUT_DIR",
-                       help="output folder")
-    # memrnn.grade checks the values; main() turns its ValueError into exit status 2.
-    grade.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S",
-                       help=f"seconds per notebook (default: {DEFAULT_TIMEOUT:g})")
-    grade.add_argument("--memory", default=f"{DEFAULT_MEMORY // 2**30}G", metavar="SIZE",
-                       help=f"memory per notebook, e.g. 1G or 512M (default: "
-                            f"{DEFAULT_MEMORY // 2**30}G)")
-    grade.add_argument("--jobs", type=int, default=None,
-                       help="notebooks graded side by side (default: one per core)")
-    grade.add_argument("--quiet", action="store_true", help="no progress bar")
-
-
-def run_grade(args) -> int:
-    from .grade import grade, parse_size
-
-    rows = grade(args.submissions, args.out, timeout=args.timeout, memory=parse_size(args.memory),
-                 jobs=args.jobs, progress=not args.quiet)
-    statuses = ", ".join(f"{sum(r.status == s for r in rows)} {s}"
-                         for s in dict.fromkeys(r.status for r in rows))
-    print(f"graded {len(rows)} notebooks ({statuses}); wrote {args.out / 'grades.csv'}, "
-          f"{args.out / 'summary.md'} and {args.out / 'feedback'}")
-    return 0
 
 
 def _settings_of(args, base: SweepSettings) -> SweepSettings:
@@ -275,6 +237,7 @@ def main(argv=None) -> int:
         if args.command == "sweep":
             return _run_sweep(args)
         if args.command == "grade":
+            from .grading.cli import run_grade
             return run_grade(args)
     except (ValueError, TypeError, OSError) as exc:
         print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)

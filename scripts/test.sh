@@ -23,6 +23,7 @@ else
     bash scripts/install-axe.sh        # axe-core (npm, checksum-pinned) for the accessibility tests
 fi
 bash scripts/install-torch.sh          # optional oracle; the tests using it skip without it
+bash scripts/install-sandbox.sh        # bubblewrap, the sandbox of memrnn grade and its tests
 
 echo "==> linting (ruff, configured in pyproject.toml)"
 .venv/bin/ruff check .

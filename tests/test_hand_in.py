@@ -16,7 +16,7 @@ import pytest
 from test_browser import Tab, browser, site  # noqa: F401 - fixtures
 
 from bookpages import ROOT
-from memrnn import grade
+from memrnn.grading import batch as grade
 
 GOOD = '''import numpy as np
 

@@ -134,7 +134,7 @@ def student_notebook(chapter: str):
         stubs += 1
     nb.metadata["memrnn_student_edition"] = {"chapter": chapter, "stubs": stubs}
     if stubs:
-        # memrnn grade reads these two lines (memrnn._submission._identity) when the notebook's
+        # memrnn grade reads these two lines (memrnn.grading.submission._identity) when the notebook's
         # metadata has no name: a notebook filled in and saved in JupyterLab is handed in too.
         # The page's "Download my notebook" fills this same cell.
         nb.cells.insert(0, nbformat.v4.new_markdown_cell(IDENTITY_CELL, id=IDENTITY_ID,

@@ -1,17 +1,19 @@
 """Read a handed-in notebook as data, never running it: its chapter, the student, the code to grade.
 
-Part of ``memrnn.grade``, whose ``read_submission`` calls ``read_notebook``. The
-notebook is JSON from an untrusted source: every field is checked for its type
-before use, and a file that is not a chapter of the student edition gets a
-``problem`` instead of an exception.
+Part of ``memrnn.grading``, whose ``read_submission`` calls ``read_notebook``.
+The notebook is JSON from an untrusted source: it is read up to a cap, every
+field is checked for its type before use, and a file that is not a chapter of
+the student edition, of any shape, gets a ``problem`` instead of an exception.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass
-from pathlib import Path
 
 __all__ = ["MAX_NOTEBOOK", "Submission", "read_notebook"]
 
@@ -20,12 +22,13 @@ MAX_NOTEBOOK = 20 * 2**20       # bytes: a chapter notebook is well under 1 MB
 
 @dataclass
 class Submission:
-    path: Path
+    path: bytes | str
     chapter: str | None = None
     name: str = ""
     number: str = ""
     cells: list | None = None       # the code to run, in order
     problem: str = ""               # why it is unreadable
+    sha256: str = ""                # of the bytes read
 
 
 _NAME_LINE = re.compile(r"^[\W_]*name\W*[:=]\s*[\"']?(.*?)[\"']?\s*$", re.IGNORECASE)
@@ -39,11 +42,17 @@ def _text(source) -> str:
     return source if isinstance(source, str) else ""
 
 
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
 def _identity(nb: dict) -> tuple[str, str]:
     """Name and student number: from the notebook's metadata, else from its first cell."""
-    meta = nb.get("metadata", {}).get("memrnn_student", {})
-    name = str(meta.get("name", "")).strip() if isinstance(meta, dict) else ""
-    number = str(meta.get("number", "")).strip() if isinstance(meta, dict) else ""
+    meta = _dict(nb.get("metadata")).get("memrnn_student", {})
+    meta = _dict(meta)
+    # A name is text or a number; anything else is no name.
+    name, number = (str(v).strip() if isinstance(v, (str, int, float)) else ""
+                    for v in (meta.get("name", ""), meta.get("number", "")))
     cells = nb.get("cells") or [{}]
     if (not name or not number) and isinstance(cells[0], dict):
         for line in _text(cells[0].get("source")).splitlines():
@@ -72,14 +81,26 @@ def _cell_code(cell: dict) -> str | None:
 def read_notebook(path, chapters) -> Submission:
     """Read a submission as data; ``problem`` says why it cannot be graded, if it cannot.
 
-    ``chapters`` holds the chapters that have an exercise (``memrnn.grade.BY_CHAPTER``).
+    ``chapters`` holds the chapters that have an exercise (``memrnn.grading.BY_CHAPTER``).
+    Whatever the file holds, this returns: a shape it does not expect is a ``problem``.
     """
-    sub = Submission(Path(path))
     try:
-        size = sub.path.stat().st_size
-        if size > MAX_NOTEBOOK:
-            raise ValueError(f"the file is {size / 2**20:.0f} MB; a notebook is well under 1 MB")
-        nb = json.loads(sub.path.read_bytes().decode("utf-8"))
+        return _read_notebook(path, chapters)
+    except Exception as err:           # a shape no branch below foresaw: still unreadable
+        sub = Submission(path)
+        sub.problem = f"not a readable notebook: {type(err).__name__}"
+        return sub
+
+
+def _read_notebook(path, chapters) -> Submission:
+    sub = Submission(path)
+    try:
+        data = _read_capped(path)
+        sub.sha256 = hashlib.sha256(data).hexdigest()
+        if len(data) > MAX_NOTEBOOK:
+            raise ValueError(f"the file is more than {MAX_NOTEBOOK / 2**20:.0f} MB; a notebook "
+                             f"is well under 1 MB")
+        nb = json.loads(data.decode("utf-8"))
         if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
             raise ValueError("it is JSON, but not a Jupyter notebook (no list of cells)")
         if not all(isinstance(c, dict) for c in nb["cells"]):
@@ -87,9 +108,12 @@ def read_notebook(path, chapters) -> Submission:
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
         sub.problem = f"not a readable notebook: {err}"
         return sub
-    edition = nb.get("metadata", {}).get("memrnn_student_edition", {})
+    if not isinstance(nb.get("metadata", {}), dict):
+        sub.problem = "not a readable notebook: its metadata is not a JSON object"
+        return sub
+    edition = _dict(nb.get("metadata")).get("memrnn_student_edition", {})
     chapter = edition.get("chapter") if isinstance(edition, dict) else None
-    if chapter not in chapters:
+    if not isinstance(chapter, str) or chapter not in chapters:
         sub.problem = ("not a chapter of the memrnn student edition (its metadata names no "
                        "chapter with an exercise); hand in the notebook downloaded from the book")
         return sub
@@ -106,3 +130,21 @@ def read_notebook(path, chapters) -> Submission:
             cells.append(code)
     sub.cells = cells
     return sub
+
+
+def _read_capped(path) -> bytes:
+    """The file's bytes, at most MAX_NOTEBOOK + 1 of them; a regular file only."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError("it is not a regular file")
+        chunks, left = [], MAX_NOTEBOOK + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)

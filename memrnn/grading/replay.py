@@ -1,11 +1,11 @@
 """Record a student's code answering a self-check in one process; replay the answers in another.
 
-The grader (``memrnn.grade``) must not trust anything that runs in the
+The grader (``memrnn.grading``) must not trust anything that runs in the
 student's process, the self-check included: a notebook can patch it. So the
 check runs twice, with the same code from ``memrnn.selfcheck``:
 
 * in the student's process, on a *recording* wrapper of the student's function
-  or class (``memrnn._record``). Every call that the check makes into the
+  or class (``memrnn.grading.record``). Every call that the check makes into the
   student's code is logged with its arguments and what came back, as plain
   data (numbers, strings, lists, dicts and numeric arrays). So are the changes the call made
   to its array arguments and to the objects the check handed over, and the
@@ -18,8 +18,8 @@ check runs twice, with the same code from ``memrnn.selfcheck``:
   log does not hold, because the check in the student's process was changed
   or skipped, raises ``NotRecorded``, which the check reports as a failure.
 
-What comes back from the student's process is data only: a JSON file and an
-``.npz`` of numeric arrays, read with ``allow_pickle=False``. The replaying
+What comes back from the student's process is data only: JSON and numeric
+arrays in one pipe (``memrnn.grading.stream``), read within bounds. The replaying
 process never runs the student's code, so the verdicts are the package's.
 """
 
@@ -27,13 +27,12 @@ from __future__ import annotations
 
 import builtins
 import inspect
-import json
-import zipfile
-from pathlib import Path
+import math
 
 import numpy as np
 
-from ._record import _NUMERIC_KINDS, _Arrays, _decode_data, _is_data, _qualname, _same, _same_data, _state
+from .record import _Arrays, _decode_data, _is_data, _qualname, _same, _same_data, _state
+from .stream import InvalidRecord
 
 __all__ = ["NotRecorded", "Replayer"]
 
@@ -65,39 +64,20 @@ def _make_signature(params) -> inspect.Signature:
 
 # ------------------------------------------------------------------ replaying
 class Replayer:
-    """Answers a check's calls from a log written by ``Recorder.save``, in order."""
+    """Answers a check's calls from a record (``memrnn.grading.stream.decode``), in order.
 
-    #: Bytes of events.json accepted: a log is a few MB at most.
-    MAX_JSON = 64 * 2**20
-    MAX_ARRAYS = 256 * 2**20
+    ``budget`` bytes of arrays may be copied out of the record in all, and
+    reading it stops at ``deadline`` (a ``time.monotonic`` value): past either,
+    ``InvalidRecord``.
+    """
 
-    def __init__(self, folder: Path):
-        folder = Path(folder)
-        size = (folder / "events.json").stat().st_size
-        if size > self.MAX_JSON:
-            raise ValueError(f"events.json is {size} bytes, more than {self.MAX_JSON}")
-        try:
-            data = json.loads((folder / "events.json").read_text(encoding="utf-8"))
-        except RecursionError:
-            raise ValueError("events.json is nested too deeply") from None
+    def __init__(self, record: dict, *, budget: float = 1 * 2**30, deadline: float = math.inf):
+        data = record.get("events")
         if not isinstance(data, dict) or not isinstance(data.get("events"), list):
-            raise ValueError("events.json holds no list of events")
+            raise InvalidRecord("the record holds no list of events")
         self.info = {k: v for k, v in data.items() if k != "events"}
         self.events = data["events"]
-        # A compressed archive could unpack to far more than its size: look before loading.
-        try:
-            with zipfile.ZipFile(folder / "arrays.npz") as archive:
-                unpacked = sum(info.file_size for info in archive.infolist())
-        except zipfile.BadZipFile as err:
-            raise ValueError(f"arrays.npz is not an archive of arrays ({err})") from None
-        if unpacked > self.MAX_ARRAYS:
-            raise ValueError(f"arrays.npz unpacks to {unpacked} bytes, more than {self.MAX_ARRAYS}")
-        with np.load(folder / "arrays.npz", allow_pickle=False) as npz:
-            store = {k: npz[k] for k in npz.files}
-        for key, a in store.items():
-            if a.dtype.kind not in _NUMERIC_KINDS:
-                raise ValueError(f"array {key} has dtype {a.dtype}, not a number")
-        self.arrays = _Arrays(store)
+        self.arrays = _Arrays(dict(record.get("arrays", {})), budget=budget, deadline=deadline)
         self.cursor = 0
         self.objects: dict[int, object] = {}
         self.handles: dict[int, object] = {}
@@ -136,6 +116,7 @@ class Replayer:
         return _same(enc, value, self.arrays)
 
     def call(self, kind, target, method, args, kwargs, self_obj=None):
+        self.arrays.spend(0)            # past the budget or the deadline: stop here
         if self.cursor >= len(self.events):
             raise NotRecorded("the run of your notebook made no such call, so there is no answer "
                               "to judge (did the notebook change the check?)")

@@ -1,24 +1,26 @@
 """The student's side of ``memrnn grade``: run a notebook's cells, record the exercise's answers.
 
-Started by ``memrnn._sandbox`` as ``python -I -m memrnn._grade_child`` in a
-fresh, limited process whose working directory holds ``job.json`` (written by
-the grader: the cells to run and the exercise to record) and nothing else of
-the grader's. It writes back data only: ``outcome.json``, ``events.json``,
-``arrays.npz`` (see ``memrnn._record``) and ``output.txt``, the notebook's own
-printed output, cut at ``MAX_OUTPUT`` characters.
+Started by ``memrnn.grading.sandbox`` as ``python -I -m memrnn.grading.child
+--job JOB --result-fd N`` in the sandbox. ``JOB`` (read-only) holds the cells
+to run and the exercise to record. It sends back data only, in the pipe ``N``
+(``memrnn.grading.stream``): the outcome, the log of the check's calls and
+their arrays (``memrnn.grading.record``), and the notebook's own printed
+output, cut at ``MAX_OUTPUT`` characters.
 
-Nothing written here is trusted: the grader re-runs the check itself on the
-recorded answers, and treats a missing or malformed file as a crash.
+Nothing sent from here is trusted: the grader re-runs the check itself on the
+recorded answers, within bounds, and treats a missing record as a crash and a
+malformed one as an invalid record.
 """
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import os
+import resource
 import sys
 import types
-from pathlib import Path
 
 MAX_OUTPUT = 200_000
 
@@ -62,15 +64,24 @@ def _without_magics(source: str) -> str:
                      for line in source.splitlines())
 
 
-def main() -> int:
-    job = json.loads(Path("job.json").read_text(encoding="utf-8"))
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--job", required=True)
+    parser.add_argument("--result-fd", type=int, required=True)
+    args = parser.parse_args(argv)
+    with open(args.job, encoding="utf-8") as fh:
+        job = json.load(fh)
+    result = os.fdopen(args.result_fd, "wb", buffering=0)
     # Everything trusted is imported before the student's first line runs.
     import matplotlib
     matplotlib.use("Agg")
-    from memrnn import _record
-    from memrnn.grade import EXERCISES
+    from memrnn.grading import record as _record
+    from memrnn.grading import stream
+    from memrnn.grading.exercises import EXERCISES
 
     exercise = EXERCISES[job["exercise"]]
+    recorder = _record.Recorder()
+    _record.guard(exercise.guarded, recorder)
     _stand_ins()
     output: list[str] = []
     outcome = {"cells": len(job["cells"]), "ran": 0, "error": None, "missing": False,
@@ -91,7 +102,6 @@ def main() -> int:
                                     "message": str(err)[:2000]}
                 break
             outcome["ran"] = number
-        recorder = _record.Recorder()
         student = namespace.get(exercise.name)
         if student is None:
             outcome["missing"] = True
@@ -103,12 +113,17 @@ def main() -> int:
             except BaseException:                # the check's findings are judged by the grader
                 pass
         outcome["memory"] = outcome["memory"] or recorder.memory_error
+        outcome["delegated"] = sorted(set(recorder.delegated))
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        outcome["cpu_seconds"] = usage.ru_utime + usage.ru_stime      # for the benchmark
     finally:
         sys.stdout, sys.stderr = real_out, real_err
-    Path("output.txt").write_text("".join(output), encoding="utf-8", errors="replace")
-    recorder.save(Path("."), {"is_class": isinstance(namespace.get(exercise.name), type)})
-    # Written last: its presence says the run got to the end.
-    Path("outcome.json").write_text(json.dumps(outcome), encoding="utf-8")
+    events, arrays = recorder.payload({"is_class": isinstance(namespace.get(exercise.name), type)})
+    data = stream.encode(outcome, events, "".join(output), arrays)
+    view = memoryview(data)
+    while view:
+        view = view[result.write(view):]
+    result.close()
     return 0
 
 

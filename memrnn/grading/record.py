@@ -1,26 +1,33 @@
-"""The student's side of a replayed check: plain-data encoding and the ``Recorder``.
+"""The student's side of a replayed check: plain-data encoding, the ``Recorder`` and the guards.
 
 ``Recorder`` wraps the student's function or class in the student's process and
-logs every call a self-check makes into it, as data only (see ``memrnn._replay``
-for the whole scheme). The encoding and comparison of that data live here too,
-so that the replaying side reads exactly what this side writes.
+logs every call a self-check makes into it, as data only (see
+``memrnn.grading.replay`` for the whole scheme). The encoding and comparison of
+that data live here too, so that the replaying side reads exactly what this
+side writes. ``guard`` keeps the package's own solution of the graded exercise
+from the student's code while the check calls it.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib
 import inspect
-import json
 import math
-from pathlib import Path
+import sys
+import time
 
 import numpy as np
 
-__all__ = ["Recorder"]
+from .stream import NUMERIC_KINDS as _NUMERIC_KINDS
+from .stream import InvalidRecord
+
+__all__ = ["Recorder", "guard"]
 
 _MAX_DEPTH = 8                 # nesting of lists and dicts kept as data
 _MAX_TEXT = 2000               # characters of a string or an error message
-_NUMERIC_KINDS = "biuf"        # array dtypes that travel (no objects, no strings)
+_MAX_DECODE_DEPTH = 64        # nesting of a value read back from a record
 _RTOL, _ATOL = 1e-9, 1e-12     # two runs of the same numbers agree to rounding
 
 
@@ -35,10 +42,17 @@ def _exception_text(err: BaseException) -> dict:
 
 # ------------------------------------------------------------------ encoding
 class _Arrays:
-    """Numeric arrays kept by content, each once."""
+    """Numeric arrays kept by content, each once.
 
-    def __init__(self, store=None):
+    Read back, each ``get`` is a copy, counted against ``budget`` bytes: a record
+    that names one big array a million times runs out of budget, not of memory.
+    ``deadline`` (a ``time.monotonic`` value) bounds the time spent reading it.
+    """
+
+    def __init__(self, store=None, budget: float = math.inf, deadline: float = math.inf):
         self.store = {} if store is None else store
+        self.budget, self.deadline = budget, deadline
+        self.exceeded = ""              # why reading the record stopped, if it did
 
     def put(self, a: np.ndarray) -> str:
         a = np.ascontiguousarray(a)
@@ -47,7 +61,18 @@ class _Arrays:
         return key
 
     def get(self, key: str) -> np.ndarray:
-        return self.store[key].copy()
+        a = self.store[key]
+        self.spend(a.nbytes)
+        return a.copy()
+
+    def spend(self, nbytes: int) -> None:
+        self.budget -= nbytes
+        if self.budget < 0:
+            self.exceeded = self.exceeded or "reading it back would take more memory than allowed"
+        elif time.monotonic() > self.deadline:
+            self.exceeded = self.exceeded or "reading it back took longer than allowed"
+        if self.exceeded:
+            raise InvalidRecord(self.exceeded)
 
 
 def _is_data(value, depth=0) -> bool:
@@ -84,15 +109,20 @@ def _encode_data(value, arrays: _Arrays):
                                for k, v in value.items()]}
 
 
-def _decode_data(enc, arrays: _Arrays):
+def _decode_data(enc, arrays: _Arrays, depth=0):
     if enc is None or isinstance(enc, bool):
         return enc
     if not isinstance(enc, dict):
         raise ValueError(f"not an encoded value: {type(enc).__name__}")
+    if depth > _MAX_DECODE_DEPTH:
+        raise InvalidRecord("a value in the record is nested too deeply")
+    arrays.spend(64)            # every value costs something, so that time and size stay bounded
     t = enc.get("t")
     if t == "str":
-        return str(enc["v"])
+        return str(enc["v"])[:_MAX_TEXT]
     if t == "int":
+        if not isinstance(enc["v"], str) or len(enc["v"]) > 400:
+            raise ValueError("an integer of more than 400 digits")
         return int(enc["v"])
     if t == "float":
         return float(enc["v"])
@@ -107,10 +137,11 @@ def _decode_data(enc, arrays: _Arrays):
     if t == "array":
         return arrays.get(enc["k"])
     if t in ("list", "tuple"):
-        items = [_decode_data(v, arrays) for v in enc["v"]]
+        items = [_decode_data(v, arrays, depth + 1) for v in enc["v"]]
         return items if t == "list" else tuple(items)
     if t == "dict":
-        return {_decode_data(k, arrays): _decode_data(v, arrays) for k, v in enc["v"]}
+        return {_decode_data(k, arrays, depth + 1): _decode_data(v, arrays, depth + 1)
+                for k, v in enc["v"]}
     raise ValueError(f"unknown encoded type {t!r}")
 
 
@@ -144,6 +175,8 @@ def _same(enc, value, arrays: _Arrays) -> bool:
         if not _is_data(value):
             return False
         want = _decode_data(enc, arrays)
+    except InvalidRecord:
+        raise
     except (ValueError, KeyError, TypeError):
         return False
     return _same_data(want, value)
@@ -204,6 +237,7 @@ class Recorder:
         self.objects: list = []                 # the check's own objects seen as arguments
         self.current: dict | None = None
         self.memory_error = False
+        self.delegated: list[str] = []          # the guarded names the student's code called
 
     # -- what the check hands to the student's code
     def _encode_arg(self, value, depth=0):
@@ -336,12 +370,9 @@ class Recorder:
             return function
         return obj
 
-    def save(self, folder: Path, extra: dict) -> None:
-        """Write ``events.json`` and ``arrays.npz`` into ``folder``."""
-        folder = Path(folder)
-        np.savez(folder / "arrays.npz", **self.arrays.store)
-        text = json.dumps({"events": self.events, **extra})
-        (folder / "events.json").write_text(text, encoding="utf-8")
+    def payload(self, extra: dict) -> tuple[dict, dict]:
+        """The log (JSON-ready) and its arrays, for ``memrnn.grading.stream.encode``."""
+        return {"events": self.events, **extra}, self.arrays.store
 
 
 def _safe_signature(obj):
@@ -365,3 +396,53 @@ class _RecordingIterator:
     def __next__(self):
         return self.recorder.call("next", self.recorder.handles[id(self)], None,
                                   lambda: next(self.inner), (), {})
+
+
+# ------------------------------------------------------------------ guards
+def _owner(dotted: str):
+    """(object holding the attribute, attribute name, the object), for module.attr or module.Class.attr."""
+    module, _, attr = dotted.rpartition(".")
+    try:
+        owner = importlib.import_module(module)
+    except ImportError:
+        mod, _, cls = module.rpartition(".")
+        owner = getattr(importlib.import_module(mod), cls)
+    return owner, attr, getattr(owner, attr)
+
+
+def guard(dotted_names, recorder: Recorder) -> None:
+    """Refuse the package's own solution to the student's code while the check calls it.
+
+    Each of ``dotted_names`` (``memrnn.data.generate_samples``,
+    ``memrnn.learner.Learner.train_step``) is replaced, wherever a module of the
+    package holds it (its re-exports in ``memrnn`` and ``memrnn.selfcheck``
+    too) or on its class, by a guard. Called from the check itself, or from a
+    notebook cell, the guard runs the real thing: chapters call the package's
+    solution, and so do checks, to know the right answer. Called from inside
+    the student's code while the check is calling it, the guard raises
+    NotImplementedError and notes the name in ``recorder.delegated``. An alias,
+    ``getattr``, ``importlib`` and a subclass that inherits it all reach the guard.
+    """
+    for dotted in dotted_names:
+        owner, attr, real = _owner(dotted)
+        short = dotted.replace("memrnn.", "", 1)
+
+        @functools.wraps(real)
+        def refused(*args, _real=real, _name=short, **kwargs):
+            if recorder.depth > 0:
+                recorder.delegated.append(_name)
+                raise NotImplementedError(
+                    f"memrnn's own {_name} is the exercise's solution, and graded code may not "
+                    f"call it: write it yourself")
+            return _real(*args, **kwargs)
+
+        if isinstance(owner, type):
+            setattr(owner, attr, refused)
+            continue
+        for module in list(sys.modules.values()):
+            name = getattr(module, "__name__", None)
+            if not isinstance(name, str) or not (name == "memrnn" or name.startswith("memrnn.")):
+                continue
+            for key, value in list(vars(module).items()):
+                if value is real:
+                    setattr(module, key, refused)

@@ -1,0 +1,39 @@
+"""Grading handed-in notebooks: ``python -m memrnn grade SUBMISSIONS_DIR -o OUT_DIR``.
+
+The machinery apart from the teaching modules, which never import it:
+
+=================  ==========================================================
+module             what
+=================  ==========================================================
+``batch``          ``grade``: the folder, the rows, grades.csv and summary.md
+``exercises``      the exercises, their self-checks and their points
+``submission``     a notebook read as data, never run
+``sandbox``        bubblewrap around each run, and the limits
+``child``          the student's side: run the cells, record the check
+``record``         the recording, the data encoding, the guards
+``stream``         the record in one pipe, and its bounded reading
+``replay``         the check re-run here on the recorded answers
+``output``         escaping for Markdown and CSV
+``cli``            the ``grade`` command
+=================  ==========================================================
+"""
+
+from .batch import (
+    DEFAULT_MEMORY,
+    DEFAULT_TIMEOUT,
+    MAX_NOTEBOOK,
+    STATUSES,
+    Row,
+    facts,
+    grade,
+    grade_one,
+    parse_size,
+    read_submission,
+)
+from .exercises import BY_CHAPTER, EXERCISES, Exercise, max_points
+from .sandbox import SandboxUnavailable
+from .submission import Submission
+
+__all__ = ["BY_CHAPTER", "DEFAULT_MEMORY", "DEFAULT_TIMEOUT", "EXERCISES", "Exercise", "MAX_NOTEBOOK",
+           "Row", "STATUSES", "SandboxUnavailable", "Submission", "facts", "grade", "grade_one", "max_points",
+           "parse_size", "read_submission"]
