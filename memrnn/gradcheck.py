@@ -2,8 +2,9 @@
 
 A backward pass is easy to get almost right. These functions compare it with
 the definition of the derivative, one coordinate at a time. They return
-numbers; printing and thresholds are left to the caller. ``check_model``
-checks any of memrnn's models, an RNN by default.
+numbers; printing and thresholds are left to the caller. ``check_rnn`` is
+the check written out for the RNN, a loop over its parameters; ``check_model``
+does the same for any of memrnn's models and every state they keep.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from .losses import MSELoss
 from .rnn import PARAM_NAMES as RNN_PARAM_NAMES
 from .rnn import RNN
 
-__all__ = ["numerical_gradient", "relative_error", "check_loss", "check_model", "randomize_weights",
-           "eps_sweep"]
+__all__ = ["numerical_gradient", "relative_error", "check_loss", "check_rnn", "check_model",
+           "randomize_weights", "eps_sweep"]
 
 _SCHEMES = ("central", "forward")
 
@@ -145,6 +146,42 @@ def randomize_weights(model, seed=0, scale=0.5) -> None:
         if name in weights:
             weights[name] = rng.normal(size=weights[name].shape) * recurrent_scale
     model.set_weights(weights)
+
+
+def check_rnn(model, x, y, eps=1e-6) -> dict:
+    """Compare every gradient of ``model.backward`` with finite differences of the MSE.
+
+    Parameters
+    ----------
+    model : RNN
+        A float64 RNN, checked with its weights as they are.
+    x : ndarray, shape (T, B, in)
+        Input sequences.
+    y : ndarray, shape (B, out)
+        Targets of the MSE.
+    eps : float
+        Finite-difference step.
+
+    Returns
+    -------
+    dict
+        The relative error (``relative_error``) of ``d_W d_R d_bs d_V d_by``
+        and of ``d_a``, dL/da_t for every t, as floats.
+    """
+    def loss_value(_=None, state_offset=None):
+        return MSELoss().forward(model.forward(x, state_offset=state_offset), y)
+
+    loss = MSELoss()
+    loss.forward(model.forward(x), y)
+    grads = model.backward(loss.backward())
+    errors = {}
+    for name in ("W", "R", "bs", "V", "by"):
+        numeric = numerical_gradient(loss_value, getattr(model, name), eps)
+        errors["d_" + name] = relative_error(grads["d_" + name], numeric)
+    offset = np.zeros(model.hidden_grads.shape)            # one entry for every a_t
+    numeric = numerical_gradient(lambda o: loss_value(state_offset=o), offset, eps)
+    errors["d_a"] = relative_error(model.hidden_grads, numeric)
+    return errors
 
 
 def check_model(model=None, seq_length=4, batch_size=3, hidden_size=5, seed=0, eps=1e-6,

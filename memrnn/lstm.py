@@ -7,21 +7,24 @@ so a gradient can travel back along it without being multiplied by a weight
 matrix at every step. In the row-vector convention of the book, with ``x_t``
 of shape (B, in) and ``h_t``, ``c_t`` of shape (B, H)::
 
-    z_t   = x_t W + h_{t-1} U + b^T            t = 1, ..., T
+    z_t   = x_t W + h_{t-1} U + b              t = 1, ..., T
     i_t   = sigmoid(z_t^i)                     input gate
     f_t   = sigmoid(z_t^f)                     forget gate
     g_t   = tanh(z_t^g)                        candidate content
     o_t   = sigmoid(z_t^o)                     output gate
     c_t   = f_t * c_{t-1} + i_t * g_t          h_0 = c_0 = 0
     h_t   = o_t * tanh(c_t)
-    y_hat = h_T V + b_y^T
+    y_hat = h_T V + b_y
 
 ``z_t`` has shape (B, 4H): the four gates' pre-activations side by side in
 the order i, f, g, o (the order PyTorch uses too), so one product with the
 stacked ``W`` (in, 4H) and ``U`` (H, 4H) computes all four.
 
 Arrays are indexed from 0: ``x[t - 1]`` holds ``x_t``, while ``A[t]`` and
-``C[t]`` hold ``h_t`` and ``c_t`` (``A[0] = C[0] = 0``). The hidden states are
+``C[t]`` hold ``h_t`` and ``c_t`` (``A[0] = C[0] = 0``), and in ``backward``
+``d_h[t]`` and ``d_c[t]`` hold dL/dh_t and dL/dc_t. As in ``memrnn.rnn``, the
+biases ``b`` (4H, 1) and ``by`` (out, 1) are stored as columns and added as the
+rows ``b.T`` and ``by.T`` of the equations. The hidden states are
 called ``A`` as in ``memrnn.RNN``, so the chapter-6 diagnostics read both.
 """
 
@@ -228,18 +231,18 @@ class LSTM(Model):
         d_V = A[T].T @ dy                                    # y_hat = h_T V + b_y
         d_by = dy.sum(axis=0)[:, None]
         d_W, d_U, d_b = (np.zeros_like(p) for p in (self.W, self.U, self.b))
-        d_h = np.empty_like(A[1:])                           # d_h[t - 1] = dL/dh_t
-        d_c = np.empty_like(C[1:])                           # d_c[t - 1] = dL/dc_t
-        d_h[T - 1] = dy @ self.V.T
+        d_h = np.zeros_like(A)                               # d_h[t] = dL/dh_t, as A[t] = h_t
+        d_c = np.zeros_like(C)                               # d_c[t] = dL/dc_t, as C[t] = c_t
+        d_h[T] = dy @ self.V.T
         d_c_next = np.zeros_like(C[0])                       # c_T has no c_{T+1} to feed
         for t in range(T, 0, -1):
-            d_z, d_c_next = cell_backward(d_h[t - 1], d_c_next, C[t - 1], C[t], self.gates[t - 1],
-                                          d_c_out=d_c[t - 1])
-            d_W += x[t - 1].T @ d_z                          # z_t = x_t W + h_{t-1} U + b^T
+            d_z, d_c_next = cell_backward(d_h[t], d_c_next, C[t - 1], C[t], self.gates[t - 1],
+                                          d_c_out=d_c[t])
+            d_W += x[t - 1].T @ d_z                          # z_t = x_t W + h_{t-1} U + b
             d_U += A[t - 1].T @ d_z
             d_b += d_z.sum(axis=0)[:, None]
-            if t > 1:
-                d_h[t - 2] = d_z @ self.U.T                  # h_{t-1} enters z_t through U
+            d_h[t - 1] = d_z @ self.U.T                      # h_{t-1} enters z_t through U
+        d_c[0] = d_c_next                                    # c_0 feeds c_1 only
 
-        self.hidden_grads, self.cell_grads = d_h, d_c
+        self.hidden_grads, self.cell_grads = d_h[1:], d_c[1:]   # h_0, c_0 are no states to learn
         return self._set_grads({"d_W": d_W, "d_U": d_U, "d_b": d_b, "d_V": d_V, "d_by": d_by})

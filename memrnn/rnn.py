@@ -9,7 +9,12 @@ shape (B, H)::
     y_hat = a_T V + b_y
 
 Arrays are indexed from 0, so ``x[t - 1]`` holds ``x_t`` while the stored
-hidden states ``A[t]`` hold ``a_t`` (``A[0]`` is ``a_0 = 0``).
+hidden states ``A[t]`` hold ``a_t`` (``A[0]`` is ``a_0 = 0``); in ``backward``,
+``d_a[t]`` holds dL/da_t, indexed like ``A``.
+
+The biases are rows in the equations and columns in the code: ``bs`` has shape
+(H, 1) and ``by`` (out, 1), each step adds the row ``bs.T``, and the gradients
+``d_bs`` and ``d_by`` are columns like the parameters they update.
 
 This is the plain version, written to be read next to the book's equations:
 three products and ``np.tanh`` per step, fresh arrays, no tricks.
@@ -127,20 +132,19 @@ class RNN(Model):
         x, A, T = self.x, self.A, self.A.shape[0] - 1
         dy = self._check_d_loss(d_loss, A.shape[1])
 
-        d_V = A[T].T @ dy
+        d_V = A[T].T @ dy                                # y_hat = a_T V + b_y
         d_by = dy.sum(axis=0)[:, None]
         d_W, d_R, d_bs = (np.zeros_like(p) for p in (self.W, self.R, self.bs))
-        d_a = np.empty_like(A[1:])                       # d_a[t - 1] = dL/da_t
-        d_a[T - 1] = dy @ self.V.T
+        d_a = np.zeros_like(A)                           # d_a[t] = dL/da_t, as A[t] = a_t
+        d_a[T] = dy @ self.V.T
         for t in range(T, 0, -1):
-            delta = d_a[t - 1] * (1.0 - A[t] ** 2)       # dL/ds_t, tanh'(s_t) = 1 - a_t^2
+            delta = d_a[t] * (1.0 - A[t] ** 2)           # dL/ds_t, tanh'(s_t) = 1 - a_t^2
             d_W += x[t - 1].T @ delta
             d_R += A[t - 1].T @ delta
             d_bs += delta.sum(axis=0)[:, None]
-            if t > 1:
-                d_a[t - 2] = delta @ self.R.T            # s_t depends on a_{t-1} through R
+            d_a[t - 1] = delta @ self.R.T                # s_t depends on a_{t-1} through R
 
-        self.hidden_grads = d_a
+        self.hidden_grads = d_a[1:]                      # a_0 = 0 is no state to learn
         return self._set_grads({"d_W": d_W, "d_R": d_R, "d_bs": d_bs, "d_V": d_V, "d_by": d_by})
 
     @property

@@ -19,7 +19,8 @@ def test_used_in_finds_the_chapters_whose_code_names_an_object():
     code = used_in.chapter_code(ROOT / "book")
     assert {"ch-data", "ch-learner", "ch-vanishing"} <= set(code)
     assert "ch-data" in used_in.users("generate_samples", code)
-    assert "ch-gradcheck" in used_in.users("check_model", code)
+    assert "ch-gradcheck" in used_in.users("check_rnn", code)
+    assert "ch-gradcheck" not in used_in.users("check_model", code)
     assert "ch-vanishing" in used_in.users("_guard", code)      # from a literalinclude
     assert used_in.users("no_such_object_anywhere", code) == []
     # A whole word: "check_model" does not count as a use of "model".

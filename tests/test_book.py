@@ -271,9 +271,9 @@ def test_a_broken_backward_pass_fails_the_gradient_checking_chapter(tmp_path, ke
     pkg = tmp_path / "mutant" / "memrnn"
     shutil.copytree(ROOT / "memrnn", pkg, ignore=shutil.ignore_patterns("__pycache__"))
     src = (pkg / "rnn.py").read_text()
-    line = "delta = d_a[t - 1] * (1.0 - A[t] ** 2)"
+    line = "delta = d_a[t] * (1.0 - A[t] ** 2)"
     assert src.count(line) == 1, "the mutation's target line moved; update this test"
-    (pkg / "rnn.py").write_text(src.replace(line, "delta = d_a[t - 1] * (A[t] ** 2 - 1.0)"))
+    (pkg / "rnn.py").write_text(src.replace(line, "delta = d_a[t] * (A[t] ** 2 - 1.0)"))
     monkeypatch.setenv("PYTHONPATH", str(pkg.parent))
 
     nb = jupytext.read(ROOT / "book" / "03-gradcheck.md")

@@ -48,3 +48,51 @@ def test_the_count_tells_shown_from_hidden(tmp_path):
                     "```{code-cell} ipython3\n:tags: [hide-input]\nz = 3\nw = 4\n```\n")
     assert chapter_counts(page) == {"visible": 2, "hidden": 3, "removed": 1, "longest_hidden": 2,
                                     "cells": 3}
+
+
+def _visible_names_undefined(path: Path) -> list[str]:
+    """Names that a shown code cell reads but no shown cell before it (or itself) defines.
+
+    Cells tagged ``solution`` count as shown: they are the student's part of the notebook.
+    """
+    import ast
+    import builtins
+
+    import jupytext
+
+    hidden = {"remove-cell", "remove-input", "hide-input", "hide-cell"}
+    defined, missing = set(dir(builtins)), []
+    for cell in jupytext.read(path).cells:
+        tags = set(cell.metadata.get("tags", []))
+        if cell.cell_type != "code" or (tags & hidden and "solution" not in tags):
+            continue
+        tree = ast.parse(cell.source)
+        local = set()
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                local |= {(a.asname or a.name).split(".")[0] for a in node.names}
+            elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                local.add(node.name)
+            elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                local.add(node.id)
+            elif isinstance(node, ast.arg):
+                local.add(node.arg)
+        missing += [node.id for node in ast.walk(tree)
+                    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+                    and node.id not in defined | local]
+        defined |= local
+    return sorted(set(missing))
+
+
+@pytest.mark.parametrize("chapter", ["02-loss", "03-gradcheck", "04-learner", "07-lstm"])
+def test_shown_cells_use_only_names_that_shown_cells_define(chapter):
+    assert _visible_names_undefined(ROOT / "book" / f"{chapter}.md") == []
+
+
+def test_the_name_check_sees_a_name_from_a_hidden_cell(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("---\njupytext:\n  text_representation: {extension: .md, format_name: myst}\n"
+                    "kernelspec: {display_name: Python 3, language: python, name: python3}\n---\n"
+                    "# A page\n\n```{code-cell} ipython3\n:tags: [remove-cell]\nimport numpy as np\n```\n\n"
+                    "```{code-cell} ipython3\nimport math\nx = np.zeros(3) + math.pi\nprint(x)\n```\n")
+    assert _visible_names_undefined(page) == ["np"]

@@ -91,3 +91,51 @@ def test_eps_sweep_rejects_bad_steps():
         gradcheck.eps_sweep([1e-6, -1e-6])
     with pytest.raises(ValueError, match="empty"):
         gradcheck.eps_sweep([])
+
+
+def _rnn_problem(seed=0, T=5, B=3, H=4):
+    import memrnn
+
+    model = memrnn.RNN(1, H, 1, seed=seed)
+    gradcheck.randomize_weights(model, seed=seed)
+    rng = np.random.default_rng(seed + 1)
+    return model, rng.uniform(-1, 1, (T, B, 1)), rng.normal(size=(B, 1))
+
+
+def test_check_rnn_passes_the_rnn_and_checks_every_gradient():
+    model, x, y = _rnn_problem()
+    errors = gradcheck.check_rnn(model, x, y)
+    assert set(errors) == {"d_W", "d_R", "d_bs", "d_V", "d_by", "d_a"}
+    assert max(errors.values()) < 1e-7, errors
+
+
+@pytest.mark.parametrize("bad, key", [("d_R", "d_R"), ("d_bs", "d_bs"), ("d_by", "d_by")])
+def test_check_rnn_names_the_gradient_that_is_wrong(bad, key):
+    import memrnn
+
+    class Wrong(memrnn.RNN):
+        def backward(self, d_loss):
+            grads = super().backward(d_loss)
+            grads[bad] = 1.5 * grads[bad]
+            return grads
+
+    model, x, y = _rnn_problem(seed=3)
+    wrong = Wrong(1, 4, 1, seed=3)
+    wrong.set_weights(model.get_weights())
+    errors = gradcheck.check_rnn(wrong, x, y)
+    assert errors[key] > 1e-2 and all(v < 1e-7 for k, v in errors.items() if k != key), errors
+
+
+def test_check_rnn_catches_a_wrong_state_gradient():
+    import memrnn
+
+    class Wrong(memrnn.RNN):
+        def backward(self, d_loss):
+            grads = super().backward(d_loss)
+            self.hidden_grads = -self.hidden_grads
+            return grads
+
+    model, x, y = _rnn_problem(seed=4)
+    wrong = Wrong(1, 4, 1, seed=4)
+    wrong.set_weights(model.get_weights())
+    assert gradcheck.check_rnn(wrong, x, y)["d_a"] > 0.5
