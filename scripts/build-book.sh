@@ -73,6 +73,8 @@ start=$(date +%s)
 .venv/bin/jupyter-book build "$repo" --builder html --all -W -n --keep-going \
     --path-output "$out" 2>&1 | tee "$out/_build/build.log"
 echo "==> book built in $(( $(date +%s) - start )) s: open $out/_build/html/index.html"
+# book/_ext/plain_notebooks.py: the notebooks the site offers, for JupyterLab too (README).
+echo "==> its notebooks, as plain Jupyter, and the memrnn wheel they install: $out/_build/notebooks"
 
 # --- PDF edition: printed from this build, executing no chapter again ---
 rm -rf "$out/_build/singlehtml" "$out/_build/pdf"

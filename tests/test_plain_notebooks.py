@@ -108,8 +108,10 @@ def test_offered_notebook_is_plain_jupyter(book, case):
                  and getattr(n.func, "id", getattr(n.func, "attr", "")) == "glue"]
         assert not calls, cell.source
         assert "myst_nb" not in cell.source, cell.source
-        if cell.metadata.get("jupyter", {}).get("source_hidden") and \
-                "remove-cell" in cell.metadata.get("tags", []):
+        if "remove-cell" in cell.metadata.get("tags", []):
+            # Hidden as on the page: folded, no output, none of the build's checks.
+            assert cell.metadata.get("jupyter", {}).get("source_hidden"), cell.source
+            assert not cell.get("outputs"), cell.source
             assert not [n for n in ast.walk(tree) if isinstance(n, ast.Assert)], cell.source
         assert "book-only" not in cell.metadata.get("tags", []), cell.source
     raw = json.dumps(nb)

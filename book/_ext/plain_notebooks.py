@@ -19,9 +19,11 @@ Markdown, math and HTML that Jupyter renders:
   caption; a citation reads "Author (year)" and the notebook ends with a
   references cell.
 
-The code cells are those of the executed notebook, in order, with their
-outputs. Hidden cells stay (a later cell may need what they define), folded in
-JupyterLab (``jupyter.source_hidden``), but without the build's own machinery:
+The code cells are those of the executed notebook, in order, with the outputs
+the page shows. Hidden cells stay (a later cell may need what they define),
+folded in JupyterLab (``jupyter.source_hidden``) and without outputs (the
+figures they draw are in the text, where it refers to them), and without the
+build's own machinery:
 ``glue`` calls and the ``myst_nb`` import are taken out, and so is every
 ``assert`` statement of a hidden cell (those are the build's checks of its own
 run), and cells tagged ``book-only`` are left out altogether. A cell with
@@ -163,13 +165,17 @@ def plain_code_cell(cell, keep_outputs: bool = True):
     jupyter = dict(meta.get("jupyter", {}))
     if hidden or "remove-input" in tags or "hide-input" in tags:
         jupyter["source_hidden"] = True
-    if "remove-output" in tags or "hide-output" in tags:
+    if "hide-output" in tags:
         jupyter["outputs_hidden"] = True
     if jupyter:
         meta["jupyter"] = jupyter
     new.metadata = nbformat.from_dict(meta)
     if keep_outputs:
-        new.outputs = [copy.deepcopy(o) for o in cell.get("outputs", []) if not _is_glue_output(o)]
+        # What the page does not show (a hidden cell's figures, which the text shows where
+        # it refers to them), the notebook does not either, until the cell runs again.
+        shown = not (hidden or "remove-output" in tags)
+        new.outputs = [copy.deepcopy(o) for o in cell.get("outputs", [])
+                       if shown and not _is_glue_output(o)]
         new.execution_count = cell.get("execution_count")
     return new
 
