@@ -4,8 +4,9 @@
 #
 #   bash scripts/build-book.sh [--no-pdf] [OUTPUT_DIR]
 #
-# OUTPUT_DIR (default: the repository root) receives _build/html and
-# _build/jupyter_execute. The build starts from scratch every time, treats
+# OUTPUT_DIR (default: the repository root) receives _build/html,
+# _build/jupyter_execute and _build/notebooks (the notebooks the site offers, as
+# plain Jupyter, with the memrnn wheel they install). The build starts from scratch every time, treats
 # every Sphinx warning as an error (-W), checks every cross-reference (-n),
 # and fails when any chapter raises. The log is kept in _build/build.log.
 # Then it prints the PDF edition (scripts/build-pdf.sh) into _build/pdf, which
@@ -48,7 +49,7 @@ out="${1:-$repo}"
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 rm -rf "$out/_build/html" "$out/_build/jupyter_execute" "$out/_build/.doctrees" \
-       "$out/_build/cache"
+       "$out/_build/cache" "$out/_build/notebooks"
 mkdir -p "$out/_build/cache"
 # Chapter 5's sweep and chapter 6's watched runs keep their results in this
 # folder. It starts empty at every build, so no result can outlive a change in
@@ -73,6 +74,8 @@ start=$(date +%s)
 .venv/bin/jupyter-book build "$repo" --builder html --all -W -n --keep-going \
     --path-output "$out" 2>&1 | tee "$out/_build/build.log"
 echo "==> book built in $(( $(date +%s) - start )) s: open $out/_build/html/index.html"
+# book/_ext/plain_notebooks.py: the notebooks the site offers, for JupyterLab too (README).
+echo "==> its notebooks, as plain Jupyter, and the memrnn wheel they install: $out/_build/notebooks"
 
 # --- PDF edition: printed from this build, executing no chapter again ---
 rm -rf "$out/_build/singlehtml" "$out/_build/pdf"

@@ -22,6 +22,14 @@ starts with one cell more, ``IDENTITY_CELL``, where the student writes their
 name and student number: ``memrnn grade`` reads them from there.
 
     python tools/student_edition.py OUTPUT_DIR      # one .ipynb per chapter
+
+What this writes still holds the chapter's MyST Markdown and its hidden build
+checks: ``scripts/build-book.sh`` writes it into ``book/_student`` before the
+build, the page's "Your turn" runs its stubs, and ``tests/test_robustness.py``
+runs it under another seed. The edition the site offers is written by the book
+build (``book/_ext/plain_notebooks.py``, ``student_edition``) from the
+resolved chapter, as plain Jupyter, with these stubs in place of the solution
+cells, one for one and in order, whatever they hold.
 """
 
 from __future__ import annotations

@@ -3,10 +3,13 @@
 sphinx-book-theme lists an ``.ipynb`` download only when the page context
 holds ``ipynb_source``, and it fills that in for MyST-markdown notebooks only
 when launch buttons (Binder, Colab) are configured. This book has no launch
-service, so this extension does that one step itself: it copies the notebook
-that myst-nb executed during the build (``<build>/jupyter_execute/<page>.ipynb``)
-next to the page sources and points the theme's button at it, and makes the
-button save the file rather than open it in a tab.
+service, so this extension does that one step itself: it copies the page's
+plain notebook (``plain_notebooks.py``: the executed chapter written as plain
+Jupyter, ``<build>/notebooks/<chapter>.ipynb``) next to the page sources and
+points the theme's button at it, and makes the button save the file rather
+than open it in a tab. Before that it reads the notebook that myst-nb executed
+(``<build>/jupyter_execute/<page>.ipynb``), whose every cell, hidden ones
+included, must have kept stderr empty.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import json
 import shutil
 from pathlib import Path
 
+import plain_notebooks
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
@@ -29,9 +33,12 @@ def _add_ipynb_download(app, pagename, templatename, context, doctree):
         raise ExtensionError(f"notebook_download: no executed notebook for {pagename!r} "
                              f"at {executed}; is execute_notebooks off?")
     _warn_about_stderr(executed, pagename)
+    plain = plain_notebooks.plain_path(app, pagename)
+    if not plain.is_file():
+        raise ExtensionError(f"notebook_download: no plain notebook for {pagename!r} at {plain}")
     target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(executed, target)
+    shutil.copyfile(plain, target)
     context["ipynb_source"] = f"{pagename}.ipynb"
 
 
