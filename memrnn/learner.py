@@ -36,6 +36,11 @@ def _progress_bar():
     return tqdm
 
 
+def _short(value, limit: int = 60) -> str:
+    text = repr(value).replace("\n", " ")
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 class TrainingDiverged(ArithmeticError):
     """Training produced a NaN or infinite loss, prediction or gradient.
 
@@ -62,8 +67,8 @@ class Learner:
     Parameters
     ----------
     model : RNN
-        Anything with ``forward(x)``, ``backward(d_loss)`` and the parameters
-        an optimizer updates (``parameters()`` and ``take_grads()``).
+        Anything with ``forward(x)``, ``backward(d_loss)`` and what an
+        optimizer reads: ``parameters()`` and the last gradients, ``grads``.
     loss_obj : MSELoss
         Anything with ``forward(y_hat, y) -> float`` and ``backward()``.
     data_generator : iterator of (x, y)
@@ -180,7 +185,7 @@ class Learner:
                 total=iter_steps, disable=not progress, desc="training", unit="update",
                 leave=True, dynamic_ncols=True) as bar:
             for i in range(iter_steps):
-                loss = self.train_step(lr)
+                loss = self._loss_of_step(self.train_step(lr))
                 if self.step % log_steps == 0 or i == iter_steps - 1:
                     self.loss_values[self.step] = loss
                     bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
@@ -197,6 +202,24 @@ class Learner:
         self._guard(lr, loss)
         self.optimizer.step(self.model, lr)
         return loss
+
+    def _loss_of_step(self, loss) -> float:
+        """What ``train_step`` returned, if it is the batch loss (a number); else a clear error.
+
+        A subclass's own ``train_step`` that forgets ``return loss`` is the
+        author's mistake, and is named as theirs here rather than as an error
+        deep inside the progress bar.
+        """
+        if loss is None:
+            raise TypeError(f"{type(self).__name__}.train_step returned None; return the loss "
+                            f"of its batch (add `return loss`)")
+        try:
+            if not isinstance(loss, (str, bytes)) and np.ndim(loss) == 0:
+                return float(loss)
+        except (TypeError, ValueError):
+            pass
+        raise TypeError(f"{type(self).__name__}.train_step returned {type(loss).__name__} "
+                        f"{_short(loss)}; return the loss of its batch, one number")
 
     def _finite(self, value, what: str, lr: float):
         """``value``, if every entry is finite; else stop training before the update."""

@@ -27,8 +27,8 @@ class Model:
 
     Subclasses set ``PARAM_NAMES``, create those arrays in ``__init__`` after
     calling ``Model.__init__``, and implement ``forward(x)`` and
-    ``backward(d_loss)``; ``backward`` must store its result with
-    ``self._set_grads(grads)``.
+    ``backward(d_loss)``; ``backward`` returns the gradients and keeps them
+    as ``self.grads`` (``self._set_grads(grads)`` does both).
 
     Attributes
     ----------
@@ -51,7 +51,6 @@ class Model:
         self.output_size = _checks.positive_int(output_size, "output_size")
         self.dtype = _checks.float_dtype(dtype)
         self.grads = None
-        self._grads_pending = False
         self._work = {}
         self.x = self.A = None          # the last forward's input and hidden states
         self._offset_used = False
@@ -65,31 +64,20 @@ class Model:
     def update(self, lr) -> None:
         """Take one plain SGD step, ``p -= lr * d_p``, with the last gradients.
 
-        ``optim.SGD().step(model, lr)``, with ``lr`` checked first.
+        ``optim.SGD().step(model, lr)``, with ``lr`` checked first. Like any
+        plain update, it applies the gradients of the last ``backward`` as
+        often as it is called.
 
         Raises
         ------
         RuntimeError
-            If there is no ``backward`` since the last update (no gradients,
-            or gradients already applied).
+            If there has been no ``backward`` yet.
         """
         SGD().step(self, _checks.positive_float(lr, "lr"))
 
-    def take_grads(self) -> dict:
-        """Hand the last gradients to an update, once.
-
-        ``update`` and the optimizers of ``memrnn.optim`` call this, so that
-        no gradient is applied twice and none before a ``backward``.
-        """
-        if not self._grads_pending:
-            raise RuntimeError(f"{type(self).__name__}: an update needs fresh gradients: call "
-                               f"forward() and backward() before each update")
-        self._grads_pending = False
-        return self.grads
-
     def _set_grads(self, grads: dict) -> dict:
+        """Keep the gradients of this ``backward`` as ``self.grads`` and return them."""
         self.grads = grads
-        self._grads_pending = True
         return grads
 
     # ------------------------------------------------------------------ weights
@@ -143,7 +131,6 @@ class Model:
             new[name] = arr.astype(self.dtype, copy=True)
         for name, arr in new.items():      # all checked before any is changed
             setattr(self, name, arr)
-        self._grads_pending = False
 
     # ------------------------------------------------------------------ helpers
     def grad_norm(self) -> float:

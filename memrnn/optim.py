@@ -1,10 +1,10 @@
 """Optimizers: plain SGD and Adam.
 
-An optimizer turns the gradients of the last ``backward`` into a change of
-the weights, with ``step(model, lr)``. Both take the gradients with
-``model.take_grads()``, which hands each set out once, so a gradient is never
-applied twice. ``lr`` is checked where it enters, by ``Learner.train`` or
-``Model.update``, not at every step.
+An optimizer turns the gradients of the last ``backward``, which the model
+keeps as ``model.grads``, into a change of the weights, with
+``step(model, lr)``: each parameter array changes in place, ``p -= ...``, as
+a student's own loop would change it. ``lr`` is checked where it enters, by
+``Learner.train`` or ``Model.update``, not at every step.
 """
 
 from __future__ import annotations
@@ -16,12 +16,21 @@ from . import _checks
 __all__ = ["SGD", "Adam", "OPTIMIZERS"]
 
 
+def _last_grads(model) -> dict:
+    """The gradients of the model's last ``backward``."""
+    grads = getattr(model, "grads", None)
+    if grads is None:
+        raise RuntimeError(f"{type(model).__name__}: an update needs gradients: call forward() "
+                           f"and backward() first")
+    return grads
+
+
 class SGD:
     """Plain stochastic gradient descent, ``p -= lr * d_p``."""
 
     def step(self, model, lr) -> None:
         """Move every parameter of ``model`` against its last gradient, by ``lr`` times it."""
-        grads = model.take_grads()
+        grads = _last_grads(model)
         for name, p in model.parameters().items():
             p -= lr * grads["d_" + name]                 # in place: the model's own array
 
@@ -75,8 +84,7 @@ class Adam:
         Raises
         ------
         RuntimeError
-            If there is no ``backward`` since the last step (from
-            ``model.take_grads``).
+            If the model has had no ``backward`` yet.
         ValueError
             If the parameters' names or shapes differ from those of the first
             step: the state belongs to one model.
@@ -86,7 +94,7 @@ class Adam:
                        != {n: m.shape for n, m in self.m.items()}):
             raise ValueError("Adam: the model's parameters differ in name or shape from those "
                              "of the first step; use a new Adam for a new model")
-        grads = model.take_grads()
+        grads = _last_grads(model)
         self.t += 1
         for name, p in params.items():
             g = grads["d_" + name]

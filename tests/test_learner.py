@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 
@@ -5,13 +7,21 @@ from memrnn import RNN, TRIVIAL_MSE, Learner, MSELoss, TrainingDiverged, generat
 
 
 class CountingRNN(RNN):
-    """Counts the updates: each takes the gradients once, whichever optimizer applies them."""
+    """Counts the updates by what they do: each forward pass that finds the weights changed."""
 
     updates = 0
+    _seen = None
 
-    def take_grads(self):
-        self.updates += 1
-        return super().take_grads()
+    def forward(self, x, **kwargs):
+        self.note_update()
+        return super().forward(x, **kwargs)
+
+    def note_update(self):
+        now = self.get_weights()
+        if self._seen is not None and any(not np.array_equal(v, now[k])
+                                          for k, v in self._seen.items()):
+            self.updates += 1
+        self._seen = now
 
 
 def counting(gen):
@@ -29,6 +39,7 @@ def test_train_performs_exactly_the_requested_updates(capsys):
     learner = Learner(CountingRNN(1, 10, 1, seed=0), MSELoss(),
                       counting(generate_samples(32, 3, seed=0)))
     learner.train(37, 1e-2, log_steps=10, progress=True)
+    learner.model.note_update()                 # the last update comes after the last forward
     assert learner.model.updates == 37
     assert counting.draws == 37
     assert learner.step == 37
@@ -223,3 +234,30 @@ def test_bad_clip_and_callback_are_refused():
     with pytest.raises(TypeError, match="callback"):
         learner.train(1, lr=0.1, callback="print", progress=False)
     assert learner.step == 0
+
+
+@pytest.mark.parametrize("returned, words", [
+    (None, "train_step returned None; return the loss"),
+    ([0.5, 0.25], "train_step returned list [0.5, 0.25]; return the loss of its batch, one number"),
+    ("0.5", "train_step returned str '0.5'"),
+])
+def test_a_train_step_that_returns_no_loss_is_named_as_the_mistake(returned, words):
+    class Forgetful(Learner):
+        def train_step(self, lr):
+            super().train_step(lr)
+            return returned
+
+    learner = Forgetful(RNN(1, 3, 1, seed=0), MSELoss(), generate_samples(8, 3, seed=0))
+    with pytest.raises(TypeError, match=re.escape("Forgetful." + words)):
+        learner.train(3, 1e-2, progress=True)
+    assert learner.loss_values == {}
+
+
+def test_a_loss_returned_as_a_numpy_number_or_0d_array_is_logged_as_a_float():
+    class ZeroD(Learner):
+        def train_step(self, lr):
+            return np.array(super().train_step(lr))
+
+    learner = ZeroD(RNN(1, 3, 1, seed=0), MSELoss(), generate_samples(8, 3, seed=0))
+    learner.train(3, 1e-2, log_steps=1, progress=False)
+    assert all(type(v) is float for v in learner.loss_values.values())

@@ -6,7 +6,13 @@ book: "y must be the FIRST element of each sequence; yours matches the last".
 It never raises for a wrong answer; it returns a ``Report`` that prints as a
 list of passed and failed checks, in a terminal and in a notebook. So every
 check catches any ``Exception`` from the student's code: a crash is a finding
-to explain, not an error to pass on.
+to explain, with the student's own line, not an error to pass on; so is a
+function that returns nothing.
+
+A check judges behaviour only: what the student's code returns, its shapes,
+and what it did to the model's weights. It never relies on how the package
+does the same thing, so any correct answer passes, whatever its style
+(``tests/test_selfcheck_answers.py`` holds each check to several).
 """
 
 from ..lstm import cell_backward as lstm_cell_backward

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import html
-import inspect
-import textwrap
+import os
+import sysconfig
 import traceback
 
 
@@ -57,27 +57,43 @@ class Report:
 
 
 
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_LIBRARIES = tuple({os.path.abspath(p) for key in ("stdlib", "platstdlib", "purelib", "platlib")
+                    if (p := sysconfig.get_paths().get(key))})
+
+
+def _is_students(filename: str) -> bool:
+    """Is this frame's file the student's (a notebook cell, a script), not memrnn or a library?"""
+    if filename.startswith("<frozen"):
+        return False
+    path = os.path.abspath(filename)
+    return not (path.startswith(_PACKAGE + os.sep) or path.startswith(_LIBRARIES))
+
+
+def students_line(err: BaseException) -> str:
+    """Where the student's own code was when ``err`` was raised: "line 7: y = x[0]", or ""."""
+    for frame in reversed(traceback.extract_tb(err.__traceback__)):
+        if _is_students(frame.filename):
+            code = (frame.line or "").strip()
+            return f"line {frame.lineno}" + (f": {code}" if code else "")
+    return ""
+
+
 def crash(report: Report, what: str, err: BaseException) -> Report:
+    """Report an exception raised in the student's code as their finding, with their line."""
     last = traceback.format_exception_only(type(err), err)[-1].strip()
-    report.add(what, False, f"your code raised {last}")
+    where = students_line(err)
+    if isinstance(err, NotImplementedError):
+        why = f"not written yet: your code raised {last}; replace the stub's raise with your code"
+    else:
+        why = f"your code raised {last}" + (f", at your {where}" if where else "")
+    report.add(what, False, why)
     return report
 
 
-def mutants(func, mistakes: dict) -> dict:
-    """``func`` with each of ``mistakes`` made: {what the slip does: the slipped function}.
-
-    ``mistakes`` maps a description to (a piece of ``func``'s source, what the
-    slip writes instead). A piece that is not in the source exactly once is
-    skipped: when the package's code changes, the check names fewer slips
-    rather than wrong ones.
-    """
-    source = textwrap.dedent(inspect.getsource(func))
-    out = {}
-    for what, (right, wrong) in mistakes.items():
-        if source.count(right) != 1:
-            continue
-        namespace = dict(vars(inspect.getmodule(func)))
-        exec(compile(source.replace(right, wrong), f"<{func.__qualname__} that {what}>", "exec"),
-             namespace)
-        out[what] = namespace[func.__name__]
-    return out
+def returned_nothing(report: Report, what: str, value, hint: str) -> bool:
+    """Add a failure if the student's ``what`` returned None; True if it did."""
+    if value is None:
+        report.add(f"{what} returns a value", False, f"{what} returned None; {hint}")
+        return True
+    return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..gradcheck import numerical_gradient, relative_error
-from ._report import Report, crash, mutants
+from ._report import Report, crash, returned_nothing
 
 
 def check_generator(generate_samples, batch_size=256, seq_length=6) -> Report:
@@ -13,10 +13,30 @@ def check_generator(generate_samples, batch_size=256, seq_length=6) -> Report:
     report = Report("generate_samples")
     try:
         stream = generate_samples(batch_size, seq_length)
-        x, y = next(stream)
-        x2, _ = next(stream)
     except Exception as err:
         return crash(report, "yields (x, y) batches", err)
+    if returned_nothing(report, "generate_samples", stream,
+                        "it must yield batches for ever: while True: ... yield x, y"):
+        return report
+    if not hasattr(stream, "__next__"):
+        report.add("yields (x, y) batches", False,
+                   f"generate_samples returned a {type(stream).__name__}, not a generator: "
+                   f"use yield x, y inside a while True loop, not return")
+        return report
+    try:
+        first = next(stream)
+        second = next(stream)
+    except StopIteration:
+        report.add("yields (x, y) batches", False,
+                   "the generator stopped after one batch: put the yield inside a while True loop")
+        return report
+    except Exception as err:
+        return crash(report, "yields (x, y) batches", err)
+    if not all(isinstance(b, (tuple, list)) and len(b) == 2 for b in (first, second)):
+        report.add("each batch is a pair (x, y)", False,
+                   f"next() gave a {type(first).__name__}: yield x, y")
+        return report
+    (x, y), (x2, _) = first, second
     x, y, x2 = np.asarray(x), np.asarray(y), np.asarray(x2)
     if not report.add("x has shape (T, B, 1)", x.shape == (seq_length, batch_size, 1),
                       f"expected {(seq_length, batch_size, 1)} with time first, got {x.shape}"
@@ -54,18 +74,41 @@ def check_mse(loss_cls, seed=0) -> Report:
     N = y.size
     try:
         loss = loss_cls()
-        value = loss.forward(y_hat, y)
-        grad = np.asarray(loss.backward(), dtype=float)
+        value = loss.forward(y_hat.copy(), y.copy())
     except Exception as err:
-        return crash(report, "forward and backward run", err)
+        return crash(report, "forward runs", err)
+    if returned_nothing(report, "forward", value, "return the loss, one number"):
+        return report
+    try:
+        grad = loss.backward()
+    except Exception as err:
+        return crash(report, "backward runs after forward", err)
+    if returned_nothing(report, "backward", grad, "return the gradient dL/dy_hat, an array"):
+        return report
+    try:
+        if isinstance(value, (str, bytes)) or np.ndim(value) != 0:
+            raise TypeError
+        value = float(value)
+    except (TypeError, ValueError):
+        shape = f"an array of shape {np.shape(value)}" if isinstance(value, (np.ndarray, list)) \
+            else f"a {type(value).__name__}"
+        report.add("forward returns one number", False,
+                   f"forward returned {shape}; the loss is one number, the mean of the squared "
+                   f"errors (note that (y_hat - y).T @ (y_hat - y) is a (1, 1) array)")
+        return report
+    try:
+        grad = np.asarray(grad, dtype=float)
+    except (TypeError, ValueError):
+        report.add("backward returns an array", False,
+                   f"backward returned a {type(grad).__name__}; return dL/dy_hat, an array")
+        return report
     expected = float(np.mean((y_hat - y) ** 2))
     why = f"expected {expected:.6g}, got {value!r}"
     if np.isclose(value, expected * N):
         why += ": you summed the squared errors; the loss is their mean"
     elif np.isclose(value, expected / 2):
         why += ": a factor 1/2 crept in"
-    report.add("forward returns the mean squared error",
-               np.isscalar(value) and np.isclose(value, expected), why)
+    report.add("forward returns the mean squared error", np.isclose(value, expected), why)
     right = 2.0 / N * (y_hat - y)
     shape_ok = report.add("backward has the shape of y_hat", grad.shape == y_hat.shape,
                           f"expected {y_hat.shape}, got {grad.shape}")
@@ -79,7 +122,11 @@ def check_mse(loss_cls, seed=0) -> Report:
                 why += f"; yours is {factor:g} times that: {hint}"
                 break
         report.add("backward returns 2 (y_hat - y) / N", np.allclose(grad, right), why)
-        numeric = numerical_gradient(lambda p: loss_cls().forward(p, y), y_hat.copy(), 1e-6)
+        try:
+            numeric = numerical_gradient(lambda p: float(loss_cls().forward(p, y)), y_hat.copy(),
+                                         1e-6)
+        except Exception as err:
+            return crash(report, "forward runs on nearby predictions", err)
         err = relative_error(grad, numeric)
         report.add("backward agrees with finite differences of forward", err < 1e-6,
                    f"relative error {err:.1e} (chapter 3); forward and backward disagree")
@@ -101,9 +148,17 @@ def check_numerical_gradient(numerical_gradient, seed=0) -> Report:
     exact[0, 0] += original[1, 1]
     exact[1, 1] += original[0, 0]
     try:
-        g = np.asarray(numerical_gradient(f, x, 1e-5), dtype=float)
+        g = numerical_gradient(f, x, 1e-5)
     except Exception as err:
         return crash(report, "runs on a known function", err)
+    if returned_nothing(report, "numerical_gradient", g, "return the array of estimates"):
+        return report
+    try:
+        g = np.asarray(g, dtype=float)
+    except (TypeError, ValueError):
+        report.add("returns an array", False, f"numerical_gradient returned a "
+                   f"{type(g).__name__}; return an array shaped like x")
+        return report
     if not report.add("returns one entry per coordinate", g.shape == x.shape,
                       f"expected shape {x.shape}, got {g.shape}"):
         return report
@@ -117,18 +172,36 @@ def check_numerical_gradient(numerical_gradient, seed=0) -> Report:
     report.add("matches the exact gradient to 1e-8 (two-sided difference)", err < 1e-8, why)
     report.add("leaves x as it found it", np.array_equal(x, original),
                "x was changed: restore each entry after perturbing it")
+
+    # In this book f reads the array itself, as a loss reads a model's weight.
+    w = original.copy()
+
+    def loss(_=None):
+        return f(w)
+
+    try:
+        g = np.asarray(numerical_gradient(loss, w, 1e-5), dtype=float)
+    except Exception as err:
+        return crash(report, "runs on a function that reads x itself", err)
+    ok = g.shape == w.shape and np.max(np.abs(g - exact)) < 1e-8
+    why = ("f may ignore its argument and read x itself, as a loss reads a model's weight: "
+           "perturb x in place (x[i] += eps), evaluate f, and restore x[i]")
+    if g.shape == w.shape and np.allclose(g, 0.0):
+        why += "; yours gave zeros, so it perturbed a copy of x"
+    report.add("works when f reads x itself, not its argument", ok, why)
     return report
 
 
 
 def check_rnn_backward(model, seed=0, eps=1e-6) -> Report:
-    """Check a model's ``backward`` against finite differences of its ``forward``.
+    """Check an RNN's ``backward`` against finite differences of its ``forward``.
 
     ``model`` is an RNN-like object with ``forward``, ``backward`` and the
     parameter arrays ``W, R, bs, V, by`` (the student's own class, or an RNN
-    whose methods were replaced). Its weights are set to random values first.
-    A wrong gradient that matches a classic mistake is named: the plain
-    ``RNN.backward`` with that one line changed gives the same numbers.
+    subclass with its own ``backward``), or such a class, which is then made
+    as ``model(1, 4, 1, seed=0)``. Its weights are set to random values first.
+    A wrong gradient that matches a classic mistake is named: backpropagation
+    through time written out with that one mistake gives the same numbers.
     """
     from ..gradcheck import randomize_weights
     from ..rnn import PARAM_NAMES
@@ -136,9 +209,11 @@ def check_rnn_backward(model, seed=0, eps=1e-6) -> Report:
     report = Report("RNN backward")
     rng = np.random.default_rng(seed)
     try:
+        if isinstance(model, type) or not hasattr(model, "forward"):
+            model = model(1, 4, 1, seed=0)
         randomize_weights(model, seed=rng)
     except Exception as err:
-        return crash(report, "accepts random weights", err)
+        return crash(report, "makes a model and accepts random weights", err)
     T, B = 5, 3
     x = rng.uniform(-1, 1, size=(T, B, model.input_size))
     y = rng.normal(size=(B, model.output_size))
@@ -147,62 +222,118 @@ def check_rnn_backward(model, seed=0, eps=1e-6) -> Report:
         return float(np.mean((model.forward(x) - y) ** 2))
 
     try:
-        y_hat = model.forward(x)
-        grads = model.backward(2.0 / y.size * (y_hat - y))
-        grads = {k: np.array(v, dtype=float) for k, v in grads.items()}
+        y_hat = np.array(model.forward(x), dtype=float)
+        dy = 2.0 / y.size * (y_hat - y)
+        grads = model.backward(dy.copy())
     except Exception as err:
         return crash(report, "forward and backward run", err)
+    if returned_nothing(report, "backward", grads,
+                        "return the dict of gradients {'d_W': ..., 'd_R': ..., 'd_bs': ..., "
+                        "'d_V': ..., 'd_by': ...}"):
+        return report
+    if not isinstance(grads, dict):
+        report.add("backward returns a dict", False,
+                   f"backward returned a {type(grads).__name__}; return a dict with the keys "
+                   f"d_W, d_R, d_bs, d_V and d_by")
+        return report
     hints = {
         "W": "dW sums x_t^T delta_t over t, with delta_t = dL/da_t * (1 - a_t^2)",
         "R": "dR sums a_{t-1}^T delta_t: the PREVIOUS state, and dL/da_{t-1} = delta_t R^T",
-        "bs": "dbs sums delta_t over the batch and over t",
+        "bs": "dbs sums delta_t over the batch and over t, as a column (H, 1)",
         "V": "dV = a_T^T dL/dy_hat: the LAST state",
-        "by": "dby sums dL/dy_hat over the batch",
+        "by": "dby sums dL/dy_hat over the batch, as a column (out, 1)",
     }
     weights = {name: np.array(getattr(model, name), dtype=float) for name in PARAM_NAMES}
-    known = _known_mistakes(weights, x, 2.0 / y.size * (y_hat - y))
+    known = {bug: _bptt(weights, x, dy, slip) for bug, slip in _RNN_MISTAKES.items()}
     for name in PARAM_NAMES:
         key = "d_" + name
         if key not in grads:
-            report.add(f"{key} is returned", False, f"backward must return a dict with {key}")
+            report.add(f"{key} is returned", False,
+                       f"backward must return a dict with {key}; yours has {sorted(grads)}")
             continue
-        numeric = numerical_gradient(loss, getattr(model, name), eps)
-        a = grads[key]
+        try:
+            a = np.array(grads[key], dtype=float)
+            numeric = numerical_gradient(loss, getattr(model, name), eps)
+        except Exception as err:
+            crash(report, f"{key} is an array and forward runs on nearby weights", err)
+            continue
         if a.shape != numeric.shape:
-            report.add(f"{key} has the shape of {name}", False,
-                       f"expected {numeric.shape}, got {a.shape}")
+            why = f"expected {numeric.shape}, the shape of {name}, got {a.shape}"
+            if a.shape == numeric.shape[::-1]:
+                why += ": yours is transposed"
+            elif name in ("bs", "by") and a.ndim == 2 and a.shape[1] == numeric.shape[0]:
+                why += ": sum over the batch (axis 0) and make it a column"
+            report.add(f"{key} has the shape of {name}", False, why)
             continue
         err = relative_error(a, numeric)
         why = f"relative error {err:.1e} against finite differences. Hint: {hints[name]}"
-        if np.allclose(a, -numeric, rtol=1e-5, atol=1e-9):
-            why += ". Yours has the opposite sign: check the sign of tanh' = 1 - a^2"
-        else:
-            for bug, wrong in known.items():
-                if err >= 1e-6 and np.allclose(a, wrong[key], rtol=1e-6, atol=1e-10):
-                    why += f". Yours matches a backward pass that {bug}"
-                    break
+        if err >= 1e-6:
+            scale = _simple_factor(a, numeric, B, T)
+            if np.allclose(a, -numeric, rtol=1e-5, atol=1e-9):
+                why += (". Yours has the opposite sign: is dL/dy_hat 2 (y_hat - y) / N as "
+                        "given, and is tanh' = 1 - a^2 (not a^2 - 1)?")
+            elif scale:
+                why += f". Yours is {scale} times the gradient"
+            else:
+                for bug, wrong in known.items():
+                    if np.allclose(a, wrong[key], rtol=1e-6, atol=1e-10):
+                        why += f". Yours matches a backward pass that {bug}"
+                        break
         report.add(f"{key} agrees with finite differences", err < 1e-6, why)
     return report
 
 
+def _simple_factor(a, numeric, B, T) -> str:
+    """"B", "1/B", ... if ``a`` is ``numeric`` times a factor a slip would put there, else ""."""
+    for text, factor in (("B", B), ("1/B", 1.0 / B), ("T", T), ("1/T", 1.0 / T),
+                         ("2", 2.0), ("1/2", 0.5)):
+        if np.allclose(a, factor * numeric, rtol=1e-5, atol=1e-9):
+            extra = {"1/B": ": the 1/B of the mean is already in dL/dy_hat; do not average again",
+                     "B": ": keep the 1/B that dL/dy_hat carries",
+                     "T": "", "1/T": ": sum over time, do not average",
+                     "2": "", "1/2": ": keep the factor 2 that dL/dy_hat carries"}[text]
+            return text + extra
+    return ""
 
-#: Classic mistakes in backpropagation through time, each as one line of the
-#: plain ``RNN.backward`` changed: (the line's text, what the mistake writes).
+
+#: Classic mistakes in backpropagation through time: {what the backward pass did: slip}.
 _RNN_MISTAKES = {
-    "forgot the tanh derivative (1 - a_t^2)": ("d_a[t - 1] * (1.0 - A[t] ** 2)", "d_a[t - 1]"),
-    "used R instead of R^T": ("delta @ self.R.T", "delta @ self.R"),
+    "forgot the tanh derivative (1 - a_t^2)": "no_tanh",
+    "used R instead of R^T to carry dL/da_t back to a_{t-1}": "R_not_T",
+    "used a_t where dR needs the previous state a_{t-1} (off by one in time)": "dR_current",
+    "took the tanh derivative at a_{t-1} instead of a_t (off by one in time)": "tanh_previous",
+    "multiplied by the tanh derivative twice": "tanh_twice",
+    "used x_{t+1} or x_{t-1} where dW needs x_t (off by one in time)": "x_shifted",
+    "stopped the loop before t = 1 (off by one in time)": "skip_first",
+    "kept only one step's term: the gradients of W, R and b_s sum over all t (use +=)":
+        "no_sum",
+    "never carried dL/da_t back in time (dL/da_{t-1} = delta_t R^T is missing)": "no_chain",
+    "read the output from the first state a_1 instead of the last, a_T": "dV_first",
 }
 
 
-def _known_mistakes(weights, x, dy) -> dict:
-    """The gradients that the plain RNN's backward pass gives with each of ``_RNN_MISTAKES``."""
-    from ..rnn import RNN
+def _bptt(weights, x, dy, slip=None) -> dict:
+    """Backpropagation through time written out once more, with one classic ``slip`` made.
 
-    out = {}
-    for bug, backward in mutants(RNN.backward, _RNN_MISTAKES).items():
-        model = type("MistakenRNN", (RNN,), {"backward": backward})(
-            x.shape[2], weights["R"].shape[0], dy.shape[1], seed=0)
-        model.set_weights(weights)
-        model.forward(x)
-        out[bug] = model.backward(dy)
-    return out
+    Independent of ``RNN.backward``'s source on purpose: the names of the
+    mistakes must not change when the package's code does.
+    """
+    W, R, bs, V = weights["W"], weights["R"], weights["bs"], weights["V"]
+    T = x.shape[0]
+    A = [np.zeros((x.shape[1], R.shape[0]))]
+    for t in range(T):
+        A.append(np.tanh(x[t] @ W + A[-1] @ R + bs.T))      # A[t] = a_t
+    g = {"d_W": np.zeros_like(W), "d_R": np.zeros_like(R), "d_bs": np.zeros_like(bs),
+         "d_V": (A[1] if slip == "dV_first" else A[T]).T @ dy, "d_by": dy.sum(axis=0)[:, None]}
+    d_a = dy @ V.T                                           # dL/da_T
+    last = 2 if slip == "skip_first" else 1
+    for t in range(T, last - 1, -1):
+        slope = 1.0 - (A[t - 1] if slip == "tanh_previous" else A[t]) ** 2
+        delta = d_a if slip == "no_tanh" else d_a * slope * (slope if slip == "tanh_twice" else 1)
+        x_t = x[t % T] if slip == "x_shifted" else x[t - 1]
+        terms = {"d_W": x_t.T @ delta, "d_R": (A[t] if slip == "dR_current" else A[t - 1]).T @ delta,
+                 "d_bs": delta.sum(axis=0)[:, None]}
+        for k, v in terms.items():
+            g[k] = v if slip == "no_sum" else g[k] + v
+        d_a = 0.0 * d_a if slip == "no_chain" else delta @ (R if slip == "R_not_T" else R.T)
+    return g

@@ -6,30 +6,46 @@ import numpy as np
 
 from .. import lstm
 from ..gradcheck import numerical_gradient, relative_error
-from ._report import Report, crash, mutants
+from ._report import Report, crash, returned_nothing
 
-#: Classic slips in the LSTM's backward step, each as one piece of ``lstm.cell_backward``
-#: written wrong: {what the slip does: (the piece, what the slip writes)}.
+#: Classic slips in the LSTM's backward step: {what the slip does: its name in ``_cell_step``}.
 _LSTM_CELL_MISTAKES = {
-    "dropped the sigmoid derivative i (1 - i) of the input gate": ("d_i * i * (1.0 - i)", "d_i"),
-    "dropped the sigmoid derivative f (1 - f) of the forget gate": ("d_f * f * (1.0 - f)", "d_f"),
-    "dropped the tanh derivative 1 - g^2 of the candidate": ("d_g * (1.0 - g ** 2)", "d_g"),
-    "dropped the sigmoid derivative o (1 - o) of the output gate": ("d_o * o * (1.0 - o)", "d_o"),
+    "dropped the sigmoid derivative i (1 - i) of the input gate": "sig_i",
+    "dropped the sigmoid derivative f (1 - f) of the forget gate": "sig_f",
+    "dropped the tanh derivative 1 - g^2 of the candidate": "tanh_g",
+    "dropped the sigmoid derivative o (1 - o) of the output gate": "sig_o",
     "forgot the forget gate on the cell path: c_{t-1} enters c_t multiplied by f_t, so "
-    "it receives dL/dc_t * f_t, not dL/dc_t": ("return d_z, d_c * f", "return d_z, d_c"),
-    "used c_t where dL/df_t needs c_{t-1}, the state the forget gate multiplies":
-        ("d_c * c_prev,", "d_c * c,"),
-    "left out what reaches c_t along the cell path from c_{t+1} (d_c_next)":
-        ("d_c = d_c_next + d_h", "d_c = d_h"),
-    "forgot the slope 1 - tanh^2(c_t) on the way from h_t to c_t":
-        ("d_h * o * (1.0 - tanh_c ** 2)", "d_h * o"),
-    "forgot the output gate o_t on the way from h_t to c_t":
-        ("d_h * o * (1.0 - tanh_c ** 2)", "d_h * (1.0 - tanh_c ** 2)"),
-    "wrote 1 + tanh^2(c_t) for the slope of tanh: a sign error":
-        ("(1.0 - tanh_c ** 2)", "(1.0 + tanh_c ** 2)"),
-    "mixed up g_t and i_t: dL/di_t = dL/dc_t * g_t and dL/dg_t = dL/dc_t * i_t":
-        ("d_c * g, d_c * c_prev, d_c * i", "d_c * i, d_c * c_prev, d_c * g"),
+    "it receives dL/dc_t * f_t, not dL/dc_t": "no_f_on_path",
+    "used c_t where dL/df_t needs c_{t-1}, the state the forget gate multiplies": "c_for_c_prev",
+    "left out what reaches c_t along the cell path from c_{t+1} (d_c_next)": "no_cell_path",
+    "forgot the slope 1 - tanh^2(c_t) on the way from h_t to c_t": "no_tanh_c",
+    "forgot the output gate o_t on the way from h_t to c_t": "no_o_to_c",
+    "wrote 1 + tanh^2(c_t) for the slope of tanh: a sign error": "plus_tanh",
+    "mixed up g_t and i_t: dL/di_t = dL/dc_t * g_t and dL/dg_t = dL/dc_t * i_t": "swap_i_g",
+    "used tanh(c_{t-1}) for the output gate: dL/do_t = dL/dh_t * tanh(c_t)": "o_prev",
 }
+
+
+def _cell_step(d_h, d_c_next, c_prev, c, gates, slip=None):
+    """One step back through the LSTM cell, written out once more, with one ``slip`` made.
+
+    Independent of ``lstm.cell_backward``'s source on purpose: the names of
+    the mistakes must not change when the package's code does.
+    """
+    H = c.shape[1]
+    i, f, g, o = (gates[:, k * H:(k + 1) * H] for k in range(4))
+    tanh_c = np.tanh(c)
+    slope = 1.0 + tanh_c ** 2 if slip == "plus_tanh" else 1.0 - tanh_c ** 2
+    from_h = d_h * (1.0 if slip == "no_o_to_c" else o) * (1.0 if slip == "no_tanh_c" else slope)
+    d_c = (0.0 if slip == "no_cell_path" else d_c_next) + from_h
+    d_i, d_g = (d_c * i, d_c * g) if slip == "swap_i_g" else (d_c * g, d_c * i)
+    d_f = d_c * (c if slip == "c_for_c_prev" else c_prev)
+    d_o = d_h * (np.tanh(c_prev) if slip == "o_prev" else tanh_c)
+    d_z = np.hstack([d_i * (1.0 if slip == "sig_i" else i * (1.0 - i)),
+                     d_f * (1.0 if slip == "sig_f" else f * (1.0 - f)),
+                     d_g * (1.0 if slip == "tanh_g" else 1.0 - g ** 2),
+                     d_o * (1.0 if slip == "sig_o" else o * (1.0 - o))])
+    return d_z, (d_c if slip == "no_f_on_path" else d_c * f)
 
 
 def check_lstm_cell_backward(cell_backward, seed=0, eps=1e-6) -> Report:
@@ -60,9 +76,16 @@ def check_lstm_cell_backward(cell_backward, seed=0, eps=1e-6) -> Report:
     given = tuple(a.copy() for a in inputs)
     try:
         out = cell_backward(*given)
-        d_z, d_c_prev = (np.array(a, dtype=float) for a in out)
     except Exception as err:
-        return crash(report, "runs on one step and returns (d_z, d_c_prev)", err)
+        return crash(report, "runs on one step", err)
+    if returned_nothing(report, "lstm_cell_backward", out, "return the pair d_z, d_c_prev"):
+        return report
+    try:
+        d_z, d_c_prev = (np.array(a, dtype=float) for a in out)
+    except (TypeError, ValueError):
+        report.add("returns the pair (d_z, d_c_prev)", False,
+                   f"it returned a {type(out).__name__}; return two arrays: d_z, d_c_prev")
+        return report
     shapes_ok = d_z.shape == (B, 4 * H) and d_c_prev.shape == (B, H)
     if not report.add("returns d_z of shape (B, 4H) and d_c_prev of shape (B, H)", shapes_ok,
                       f"expected {(B, 4 * H)} and {(B, H)}, got {d_z.shape} and "
@@ -73,8 +96,7 @@ def check_lstm_cell_backward(cell_backward, seed=0, eps=1e-6) -> Report:
                "an input array was changed: compute new arrays (d_c = d_c_next + ...), do not "
                "add into d_c_next or the gates in place")
     right_z, right_c = lstm.cell_backward(*inputs)
-    mistakes = {bug: slipped(*inputs)
-                for bug, slipped in mutants(lstm.cell_backward, _LSTM_CELL_MISTAKES).items()}
+    mistakes = {bug: _cell_step(*inputs, slip=slip) for bug, slip in _LSTM_CELL_MISTAKES.items()}
     hints = {
         "i": "dL/dz^i = dL/dc_t * g_t * i_t (1 - i_t)",
         "f": "dL/dz^f = dL/dc_t * c_{t-1} * f_t (1 - f_t)",
