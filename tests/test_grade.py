@@ -680,7 +680,9 @@ def test_tmpfs_is_capped_and_vanishes(batch):
     assert f"written MB: {4 * (cap // 2**20)}" in log or int(
         log.split("written MB:")[1].split()[0]) <= 4 * cap // 2**20, log
     before, after = batch["shm"]
-    assert SHM_MARK not in after and after == before
+    # Other programs on the machine come and go in the host's /dev/shm meanwhile: Python's
+    # multiprocessing keeps its semaphores there as sem.mp-*. Nothing else may appear.
+    assert SHM_MARK not in after and {n for n in after if not n.startswith("sem.mp-")} <= set(before)
 
 
 def test_root_only_files_and_the_hosts_proc_are_out_of_sight(batch):
