@@ -5,8 +5,8 @@ For each notebook (several side by side):
 1. The grader reads the notebook as JSON, never running it: the chapter, the
    student's name and number, and the code cells up to the chapter's last
    check, the check cells left out (``memrnn.grading.submission``).
-2. For each exercise of the chapter (``BY_CHAPTER``; chapter 3 has two), in a
-   bubblewrap sandbox of its own (``memrnn.grading.sandbox``), a fresh Python
+2. For each exercise of the chapter (``BY_CHAPTER``; a chapter may have several),
+   in a bubblewrap sandbox of its own (``memrnn.grading.sandbox``), a fresh Python
    runs those cells, then that exercise's self-check on the student's object,
    recording every call the check makes into the student's code and what came
    back (``memrnn.grading.record``). Meanwhile the package's own solution of

@@ -1,8 +1,8 @@
 """The exercises ``memrnn grade`` knows, each with its chapter, its stub's name and its self-check.
 
-A chapter may hold several exercises (chapter 3: the numerical gradient, then
-backpropagation through time); ``BY_CHAPTER`` lists them in the chapter's order,
-and a chapter's full marks are the sum of its exercises' points.
+A chapter may hold several exercises (the gradient-checking chapter asks for the
+numerical gradient, then backpropagation through time); ``BY_CHAPTER`` lists them
+in the chapter's order, and a chapter's full marks are the sum of its exercises' points.
 """
 
 from __future__ import annotations
