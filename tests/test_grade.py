@@ -35,7 +35,11 @@ jupytext = pytest.importorskip("jupytext", reason="the fixtures are made from th
                                                   "which needs jupytext (memrnn[book])")
 nbformat = pytest.importorskip("nbformat")
 
-from tools.grade_fixtures import CORRECT_GENERATOR  # noqa: E402
+from tools.grade_fixtures import (  # noqa: E402
+    CORRECT_BPTT,
+    CORRECT_GENERATOR,
+    CORRECT_NUMERICAL_GRADIENT,
+)
 from tools.student_edition import student_notebook  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -495,10 +499,19 @@ def test_a_check_changed_in_the_students_process_answers_nothing(tmp_path):
 
 
 def test_the_exercises_are_the_chapters_stubs():
-    for exercise in grade.EXERCISES.values():
-        nb = jupytext.read(ROOT / "book" / f"{exercise.chapter}.md")
+    """Each chapter's exercises are its solution cells, in order, each checked by the function
+    its check cell calls; every exercise is in BY_CHAPTER once, under its chapter."""
+    assert [e for exs in grade.BY_CHAPTER.values() for e in exs] == list(grade.EXERCISES.values())
+    for chapter, exercises in grade.BY_CHAPTER.items():
+        assert all(e.chapter == chapter for e in exercises)
+        nb = jupytext.read(ROOT / "book" / f"{chapter}.md")
         solution = [c for c in nb.cells if "solution" in c.metadata.get("tags", [])]
-        assert [c.metadata["stub"]["name"] for c in solution] == [exercise.name]
+        assert [c.metadata["stub"]["name"] for c in solution] == [e.name for e in exercises]
+        checks = [c.source.strip() for c in nb.cells if c.cell_type == "code"
+                  and "selfcheck.check_" in c.source and "book-only" not in c.metadata.get("tags", [])]
+        assert checks == [f"memrnn.selfcheck.{e.check.__name__}({e.name})" for e in exercises]
+    assert grade.BY_CHAPTER["03-gradcheck"] == (grade.EXERCISES["numerical_gradient"],
+                                                grade.EXERCISES["bptt"])
     assert sorted(grade.BY_CHAPTER) == sorted(
         p.stem for p in (ROOT / "book").glob("*.md")
         if any("solution" in c.metadata.get("tags", []) for c in jupytext.read(p).cells))
@@ -680,7 +693,9 @@ def test_tmpfs_is_capped_and_vanishes(batch):
     assert f"written MB: {4 * (cap // 2**20)}" in log or int(
         log.split("written MB:")[1].split()[0]) <= 4 * cap // 2**20, log
     before, after = batch["shm"]
-    assert SHM_MARK not in after and after == before
+    # Other programs on the machine come and go in the host's /dev/shm meanwhile: Python's
+    # multiprocessing keeps its semaphores there as sem.mp-*. Nothing else may appear.
+    assert SHM_MARK not in after and {n for n in after if not n.startswith("sem.mp-")} <= set(before)
 
 
 def test_root_only_files_and_the_hosts_proc_are_out_of_sight(batch):
@@ -720,6 +735,78 @@ def test_handing_the_work_to_the_package_earns_nothing(style, tmp_path):
     assert "No points for this exercise" in feedback and "Well done" not in feedback
 
 
+def _write_stubs(nb, path: Path, codes, *, name="Ada", number="12345"):
+    """The notebook ``nb`` with its stubs, in order, replaced by ``codes`` (None keeps a stub)."""
+    nb = copy.deepcopy(nb)
+    stubs = [c for c in nb.cells if "stub" in c.metadata.get("tags", [])]
+    assert len(stubs) == len(codes)
+    for cell, code in zip(stubs, codes):
+        if code is not None:
+            cell.source = code
+    nb.metadata["memrnn_student"] = {"name": name, "number": number}
+    nbformat.write(nb, path)
+
+
+DELEGATES = CORRECT_BPTT.split("class MyRNN")[0] + (
+    "class MyRNN(memrnn.RNN):\n"
+    "    def backward(self, d_loss):\n"
+    "        return super().backward(d_loss)\n")
+
+
+def test_a_chapter_with_two_exercises_grades_each_in_one_row(tmp_path):
+    """Chapter 3 asks for the numerical gradient, then BPTT: one row, the points of each."""
+    nb = student_notebook("03-gradcheck")
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    _write_stubs(nb, subs / "both.ipynb", [CORRECT_NUMERICAL_GRADIENT, CORRECT_BPTT])
+    _write_stubs(nb, subs / "first.ipynb", [CORRECT_NUMERICAL_GRADIENT, None])
+    _write_stubs(nb, subs / "delegates.ipynb", [CORRECT_NUMERICAL_GRADIENT, DELEGATES])
+    exits = CORRECT_BPTT.replace("        x, A = self.x, self.A\n",
+                                 "        import os\n        os._exit(3)\n")
+    assert exits != CORRECT_BPTT
+    _write_stubs(nb, subs / "exits.ipynb", [CORRECT_NUMERICAL_GRADIENT, exits])
+    sub = grade.read_submission(subs / "both.ipynb")
+    # Every code cell up to the last check, the stub of each exercise among them, no check.
+    assert sum("def my_numerical_gradient" in c or "class MyRNN" in c for c in sub.cells) == 2
+    assert not any("selfcheck.check_" in c for c in sub.cells)
+    out = tmp_path / "out"
+    rows = {r.file: r for r in grade.grade(subs, out, timeout=TIMEOUT, jobs=2,
+                                           memory=grade.parse_size(MEMORY), progress=False)}
+    numgrad, bptt = (grade.max_points(grade.EXERCISES[k]) for k in ("numerical_gradient", "bptt"))
+    assert numgrad >= 3 and bptt == 5
+    assert {f: (r.status, r.points) for f, r in rows.items()} == {
+        "both.ipynb": ("ok", {"numerical_gradient": numgrad, "bptt": bptt}),
+        "first.ipynb": ("ok", {"numerical_gradient": numgrad, "bptt": 0}),
+        "delegates.ipynb": ("ok", {"numerical_gradient": numgrad, "bptt": 0}),
+        # One run dies: the row takes the worse status, and keeps the other exercise's points.
+        "exits.ipynb": ("crashed", {"numerical_gradient": numgrad, "bptt": 0})}
+    assert rows["exits.ipynb"].note == "MyRNN: exit status 3"
+    with open(out / "grades.csv", newline="") as fh:
+        table = {r["file"]: r for r in csv.DictReader(fh)}
+    assert table["both.ipynb"]["total"] == table["both.ipynb"]["max_total"] == str(numgrad + bptt)
+    assert (table["first.ipynb"]["points_numerical_gradient"],
+            table["first.ipynb"]["points_bptt"]) == (str(numgrad), "0")
+    both = (out / "feedback" / "both.ipynb.md").read_text()
+    headings = [line for line in both.splitlines() if line.startswith("## ")]
+    assert len(headings) == 2 and headings[1] == f"## RNN backward: {bptt} of {bptt} points"
+    assert headings[0].endswith(f": {numgrad} of {numgrad} points") and both.count("Well done") == 2
+    # Only the first written: the second's stub is named as not written yet.
+    first = rows["first.ipynb"]
+    assert first.failures and all("not written yet" in why for _, why in first.failures)
+    assert first.note == ""
+    feedback = (out / "feedback" / "first.ipynb.md").read_text()
+    assert f"## RNN backward: 0 of {bptt} points" in feedback and "not written yet" in feedback
+    # Handing backward to the package's: no points for that exercise, and the reason.
+    assert rows["delegates.ipynb"].note == (
+        "MyRNN: no points: the code hands the exercise to memrnn's rnn.RNN.backward")
+    feedback = (out / "feedback" / "delegates.ipynb.md").read_text()
+    section = feedback.split("## RNN backward")[1]
+    assert "No points for this exercise" in section and "Well done" not in section
+    assert feedback.split("## RNN backward")[0].count("Well done") == 1
+    summary = (out / "summary.md").read_text()
+    assert "| RNN backward, backpropagation through time (chapter 3) | 4 | 1 | 25% |" in summary
+
+
 GUARDS = """
 import json, memrnn
 from memrnn import selfcheck
@@ -729,6 +816,7 @@ out = {}
 for key, get in [("lstm_cell_backward", lambda: selfcheck.lstm_cell_backward),
                  ("learner", lambda: type("MyLearner", (memrnn.Learner,), {})),
                  ("rnn_backward", lambda: type("MyFastRNN", (memrnn.FastRNN,), {})),
+                 ("bptt", lambda: type("MyRNN", (memrnn.RNN,), {})),
                  ("mse", lambda: memrnn.MSELoss)]:
     recorder = record.Recorder()
     record.guard(EXERCISES[key].guarded, recorder)
@@ -748,6 +836,7 @@ def test_the_guards_cover_reexports_aliases_and_inherited_methods():
     assert out == {"lstm_cell_backward": [0, ["lstm.cell_backward"]],
                    "learner": [0, ["learner.Learner.train_step"]],
                    "rnn_backward": [0, ["fast.FastRNN.backward"]],
+                   "bptt": [0, ["rnn.RNN.backward"]],
                    "mse": [0, ["losses.MSELoss.forward"]]}
 
 
@@ -843,7 +932,7 @@ for key, exercise in EXERCISES.items():
     else:
         base = pieces[0][0]
         methods = {attr: fn for _, attr, fn in pieces}
-        student = type("Mine", (base,) if key in ("learner", "rnn_backward") else (), methods) \
+        student = type("Mine", (base,) if key in ("learner", "rnn_backward", "bptt") else (), methods) \
             if key != "mse" else type("Mine", (), {**{k: v for k, v in vars(base).items()
                                                        if not k.startswith("__") or k == "__init__"},
                                                     **methods})

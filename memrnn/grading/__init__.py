@@ -6,7 +6,7 @@ The machinery apart from the teaching modules, which never import it:
 module             what
 =================  ==========================================================
 ``batch``          ``grade``: the folder, the rows, grades.csv and summary.md
-``exercises``      the exercises, their self-checks and their points
+``exercises``      the exercises by chapter, their self-checks and points
 ``submission``     a notebook read as data, never run
 ``sandbox``        bubblewrap around each run, and the limits
 ``child``          the student's side: run the cells, record the check
@@ -30,10 +30,10 @@ from .batch import (
     parse_size,
     read_submission,
 )
-from .exercises import BY_CHAPTER, EXERCISES, Exercise, max_points
+from .exercises import BY_CHAPTER, EXERCISES, Exercise, chapter_max_points, max_points
 from .sandbox import SandboxUnavailable
 from .submission import Submission
 
 __all__ = ["BY_CHAPTER", "DEFAULT_MEMORY", "DEFAULT_TIMEOUT", "EXERCISES", "Exercise", "MAX_NOTEBOOK",
-           "Row", "STATUSES", "SandboxUnavailable", "Submission", "facts", "grade", "grade_one", "max_points",
-           "parse_size", "read_submission"]
+           "Row", "STATUSES", "SandboxUnavailable", "Submission", "chapter_max_points", "facts",
+           "grade", "grade_one", "max_points", "parse_size", "read_submission"]

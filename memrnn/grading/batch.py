@@ -3,10 +3,11 @@
 For each notebook (several side by side):
 
 1. The grader reads the notebook as JSON, never running it: the chapter, the
-   student's name and number, and the code cells above the chapter's check
-   (``memrnn.grading.submission``).
-2. In a bubblewrap sandbox (``memrnn.grading.sandbox``), a fresh Python runs
-   those cells, then the chapter's self-check on the student's object,
+   student's name and number, and the code cells up to the chapter's last
+   check, the check cells left out (``memrnn.grading.submission``).
+2. For each exercise of the chapter (``BY_CHAPTER``; a chapter may have several),
+   in a bubblewrap sandbox of its own (``memrnn.grading.sandbox``), a fresh Python
+   runs those cells, then that exercise's self-check on the student's object,
    recording every call the check makes into the student's code and what came
    back (``memrnn.grading.record``). Meanwhile the package's own solution of
    the exercise is refused to the student's code. It sends back data only,
@@ -17,8 +18,9 @@ For each notebook (several side by side):
    patches the check in its own process changes nothing here.
 
 Every submission gets a row in ``grades.csv``, whatever happened to it, with
-one of the statuses in ``STATUSES``; ``feedback/<file>.md`` holds each
-check's verdict in words; ``summary.md`` the pass rate per exercise and the
+the points of each of its chapter's exercises and the most serious of their
+runs' statuses (``STATUSES``); ``feedback/<file>.md`` holds a section per
+exercise, each check's verdict in words; ``summary.md`` the pass rate per exercise and the
 most common mistakes; ``logs/<file>.txt`` what the notebook printed. Text the
 student controls is escaped (``memrnn.grading.output``). A second run with the
 same ``OUT_DIR`` regrades only new or changed files (``.state/``). Submissions
@@ -46,7 +48,7 @@ from pathlib import Path
 from .. import __version__, _io, selfcheck
 from . import sandbox as _sandbox
 from . import stream
-from .exercises import BY_CHAPTER, EXERCISES, Exercise, max_points
+from .exercises import BY_CHAPTER, EXERCISES, Exercise, chapter_max_points, max_points
 from .output import csv_cell, md_text, safe_stem
 from .submission import MAX_NOTEBOOK, Submission, read_notebook
 
@@ -152,21 +154,66 @@ def _shown(path) -> str:
 
 def grade_one(path, *, timeout: float, memory: int, slot: int = 0,
               no_sandbox: bool = False) -> tuple[Row, str, str]:
-    """Grade one submission: its row, its feedback (Markdown) and what it printed."""
+    """Grade one submission: its row, its feedback (Markdown) and what it printed.
+
+    Each exercise of the chapter is graded in a run of its own, with the full
+    limits; the row holds the points of each, the most serious status of the
+    runs and their notes, and the feedback a section per exercise.
+    """
     started = time.monotonic()
     shown = _shown(path)
     sub = read_submission(path)
-    points, parts, log = {}, [], ""
     if sub.problem:
         row = Row(shown, "", "", "", "unreadable", {}, 0.0, sub.problem)
-        parts.append(f"This file could not be graded: it is {md_text(sub.problem)}.")
-        return row, _feedback(row, parts), log
-    exercise = BY_CHAPTER[sub.chapter]
+        return row, _feedback(row, [f"This file could not be graded: it is {md_text(sub.problem)}."]), ""
+    exercises = BY_CHAPTER[sub.chapter]
+    several = len(exercises) > 1
+    points, parts, logs, notes, failures, statuses, cpu = {}, [], [], [], [], [], 0.0
+    for exercise in exercises:
+        run = _grade_exercise(exercise, sub.cells, timeout=timeout, memory=memory, slot=slot,
+                              no_sandbox=no_sandbox)
+        points[exercise.key] = run.points
+        statuses.append(run.status)
+        parts.append(run.section)
+        failures += run.failures
+        cpu += run.cpu_seconds
+        # Which exercise a note or a log is of, where the chapter has several; there, a run
+        # stopped without a note of its own is named by its status.
+        note = run.note or (run.status if several and run.status != "ok" else "")
+        if note:
+            notes.append(f"{exercise.name}: {note}" if several else note)
+        logs.append(f"=== {exercise.name} ===\n{run.log}" if several else run.log)
+    status = min(statuses, key=STATUSES.index)
+    if status == "ok" and (not sub.name or not sub.number):
+        status = "missing name/number"
+        parts.insert(0, _status_text(status, timeout, memory))
+    row = Row(shown, sub.name, sub.number, sub.chapter, status, points,
+              time.monotonic() - started, "; ".join(notes), failures)
+    row.cpu_seconds = cpu
+    return row, _feedback(row, parts), "\n".join(logs)
+
+
+@dataclass
+class _Run:
+    """One exercise of a submission, graded in a run of its own."""
+
+    status: str
+    points: int
+    section: str            # its part of the feedback (Markdown)
+    note: str = ""
+    failures: list = field(default_factory=list)
+    log: str = ""
+    cpu_seconds: float = 0.0
+
+
+def _grade_exercise(exercise: Exercise, cells: list, *, timeout: float, memory: int, slot: int,
+                    no_sandbox: bool) -> _Run:
+    """Run ``cells`` and then ``exercise``'s check in a sandbox; judge the record here."""
     private = tempfile.mkdtemp(prefix="memrnn-grade-")      # 0700, the grader's own
     try:
         job = os.path.join(private, "job.json")
         with open(job, "w", encoding="utf-8") as fh:
-            json.dump({"exercise": exercise.key, "cells": sub.cells}, fh)
+            json.dump({"exercise": exercise.key, "cells": cells}, fh)
         os.chmod(job, 0o644)        # the sandbox's user reads it, read-only, and nothing else here
         workdir = None
         if no_sandbox:
@@ -211,47 +258,44 @@ def grade_one(path, *, timeout: float, memory: int, slot: int = 0,
             if why or report is None:
                 status, note = "invalid record", f"its record was invalid: {why or 'unreadable'}"
                 report = None
-    failures = []
-    if report is not None:
-        earned = min(sum(ok for _, ok, _ in report.items), max_points(exercise))
-        if delegated:
-            earned = 0
-            names = ", ".join(f"memrnn's {d}" for d in dict.fromkeys(delegated))
-            note = f"no points: the code hands the exercise to {names}"
-            parts.append(f"**No points for this exercise**: your code calls "
-                         f"{md_text(names)}, the package's own solution, instead of doing the "
-                         f"work itself. Write it yourself, without memrnn's version.")
-        points[exercise.key] = earned
-        error = outcome.get("error")
-        if isinstance(error, dict):      # the student's own error, one short line
-            text = f"{error.get('type', 'Error')}: {error.get('message', '')}".rstrip(": ")
-            parts.append(f"Your notebook stopped at code cell {md_text(error.get('cell', '?'), 10)}: "
-                         f"{md_text(text, ERROR_CHARS)}")
-        parts.append(_report_markdown(report, max_points(exercise), delegated))
-        failures = [[name, why] for name, ok, why in report.items if not ok]
-    if status != "ok":
-        points[exercise.key] = 0
-        parts.insert(0, _status_text(status, timeout, memory))
-    if status == "ok" and (not sub.name or not sub.number):
-        status = "missing name/number"
-        parts.insert(0, _status_text(status, timeout, memory))
-    row = Row(shown, sub.name, sub.number, sub.chapter, status, points,
-              time.monotonic() - started, note, failures)
+    maximum = max_points(exercise)
     cpu = outcome.get("cpu_seconds") if outcome else None
-    row.cpu_seconds = float(cpu) if isinstance(cpu, (int, float)) and 0 <= cpu < 1e6 else 0.0
-    return row, _feedback(row, parts), log
+    cpu = float(cpu) if isinstance(cpu, (int, float)) and 0 <= cpu < 1e6 else 0.0
+    if report is None:
+        section = (f"## {md_text(exercise.title, 100)}: 0 of {maximum} points\n\n"
+                   + _status_text(status, timeout, memory))
+        return _Run(status, 0, section, note, [], log, cpu)
+    earned = min(sum(ok for _, ok, _ in report.items), maximum)
+    lines = []
+    if delegated:
+        earned = 0
+        names = ", ".join(f"memrnn's {d}" for d in dict.fromkeys(delegated))
+        note = f"no points: the code hands the exercise to {names}"
+        lines.append(f"**No points for this exercise**: your code calls {md_text(names)}, the "
+                     f"package's own solution, instead of doing the work itself. Write it "
+                     f"yourself, without memrnn's version.")
+    error = outcome.get("error")
+    if isinstance(error, dict):      # the student's own error, one short line
+        text = f"{error.get('type', 'Error')}: {error.get('message', '')}".rstrip(": ")
+        lines.append(f"Your notebook stopped at code cell {md_text(error.get('cell', '?'), 10)}: "
+                     f"{md_text(text, ERROR_CHARS)}")
+    failures = [[name, why] for name, ok, why in report.items if not ok]
+    return _Run(status, earned, _report_markdown(report, maximum, delegated, lines), note,
+                failures, log, cpu)
 
 
-def _report_markdown(report, maximum, delegated=()) -> str:
+def _report_markdown(report, maximum, delegated=(), lines=()) -> str:
     passed = sum(ok for _, ok, _ in report.items)
     earned = 0 if delegated else passed
-    lines = [f"## {md_text(report.title, 100)}: {earned} of {maximum} points", ""]
+    out = [f"## {md_text(report.title, 100)}: {earned} of {maximum} points", ""]
+    if lines:
+        out += ["\n\n".join(lines), ""]
     for name, ok, why in report.items:
-        lines.append(f"- {'passed' if ok else '**not yet**'}: {md_text(name, 200)}"
-                     + ("" if ok or not why else f"  \n  {md_text(why)}"))
+        out.append(f"- {'passed' if ok else '**not yet**'}: {md_text(name, 200)}"
+                   + ("" if ok or not why else f"  \n  {md_text(why)}"))
     if report.passed and passed == maximum and not delegated:
-        lines += ["", "Well done: your implementation behaves as it should."]
-    return "\n".join(lines)
+        out += ["", "Well done: your implementation behaves as it should."]
+    return "\n".join(out)
 
 
 def _feedback(row: Row, parts) -> str:
@@ -375,7 +419,7 @@ def _write_csv(path: Path, rows: list[Row]) -> None:
                      *[f"points_{k}" for k in keys], "total", "max_total", "seconds", "note",
                      "feedback"])
     for r in rows:
-        chapter_max = max_points(BY_CHAPTER[r.chapter]) if r.chapter in BY_CHAPTER else ""
+        chapter_max = chapter_max_points(r.chapter) if r.chapter in BY_CHAPTER else ""
         writer.writerow([csv_cell(v) for v in [
             r.file, r.name, r.number, r.chapter, r.status, *[r.points.get(k, "") for k in keys],
             r.total(), chapter_max, f"{r.seconds:.2f}", r.note, f"feedback/{r.stem}.md"]])

@@ -11,9 +11,10 @@ def add_grade_command(sub) -> None:
 
     grade = sub.add_parser(
         "grade", help="grade handed-in student notebooks: grades.csv, feedback, class summary",
-        description="Run every .ipynb in SUBMISSIONS_DIR in a bubblewrap sandbox of its own "
-                    "(no network, no files but its own, limits on CPU, memory and processes), "
-                    "judge its exercise with memrnn's self-checks in this process, and write "
+        description="Run every .ipynb in SUBMISSIONS_DIR, once per exercise of its chapter, in "
+                    "a bubblewrap sandbox of its own (no network, no files but its own, limits "
+                    "on CPU, memory and processes), judge each exercise with memrnn's "
+                    "self-checks in this process, and write "
                     "grades.csv, feedback/, logs/ and summary.md to OUT_DIR. A rerun with the "
                     "same OUT_DIR regrades only new or changed files. Without a working "
                     "bubblewrap it refuses to run, unless --no-sandbox. What the sandbox does "
@@ -24,9 +25,10 @@ def add_grade_command(sub) -> None:
                        help="output folder")
     # memrnn.grading checks the values; main() turns its ValueError into exit status 2.
     grade.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S",
-                       help=f"seconds per notebook (default: {DEFAULT_TIMEOUT:g})")
+                       help=f"seconds per run of a notebook, one run per exercise "
+                            f"(default: {DEFAULT_TIMEOUT:g})")
     grade.add_argument("--memory", default=f"{DEFAULT_MEMORY // 2**30}G", metavar="SIZE",
-                       help=f"memory per notebook, its tmpfs included, e.g. 1G or 512M "
+                       help=f"memory per run of a notebook, its tmpfs included, e.g. 1G or 512M "
                             f"(default: {DEFAULT_MEMORY // 2**30}G)")
     grade.add_argument("--jobs", type=int, default=None,
                        help="notebooks graded side by side (default: one per core)")

@@ -1,4 +1,9 @@
-"""The exercises ``memrnn grade`` knows: one per chapter, with its stub's name and its self-check."""
+"""The exercises ``memrnn grade`` knows, each with its chapter, its stub's name and its self-check.
+
+A chapter may hold several exercises (the gradient-checking chapter asks for the
+numerical gradient, then backpropagation through time); ``BY_CHAPTER`` lists them
+in the chapter's order, and a chapter's full marks are the sum of its exercises' points.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,12 @@ from dataclasses import dataclass
 
 from .. import selfcheck
 
-__all__ = ["BY_CHAPTER", "EXERCISES", "Exercise", "max_points"]
+__all__ = ["BY_CHAPTER", "EXERCISES", "Exercise", "chapter_max_points", "max_points"]
 
 
 @dataclass(frozen=True)
 class Exercise:
-    """One chapter's exercise: the name the student defines and the self-check that judges it."""
+    """One exercise of a chapter: the name the student defines and the self-check that judges it."""
 
     key: str
     chapter: str
@@ -48,6 +53,10 @@ EXERCISES = {e.key: e for e in [
              "numerical_gradient (chapter 3)", selfcheck.check_numerical_gradient,
              _ref("memrnn.gradcheck.numerical_gradient"), False,
              ("memrnn.gradcheck.numerical_gradient",)),
+    Exercise("bptt", "03-gradcheck", "MyRNN",
+             "RNN backward, backpropagation through time (chapter 3)",
+             selfcheck.check_rnn_backward, _ref("memrnn.rnn.RNN"), True,
+             ("memrnn.rnn.RNN.backward",)),
     Exercise("learner", "04-learner", "MyLearner", "Learner (chapter 4)",
              selfcheck.check_learner, _ref("memrnn.learner.Learner"), True,
              ("memrnn.learner.Learner.train_step",)),
@@ -61,10 +70,12 @@ EXERCISES = {e.key: e for e in [
              "LSTM backward step (chapter 7)", selfcheck.check_lstm_cell_backward,
              _ref("memrnn.lstm.cell_backward"), False, ("memrnn.lstm.cell_backward",)),
     Exercise("rnn_backward", "fast", "MyFastRNN", "FastRNN backward (Making it fast)",
-             lambda c, check=selfcheck.check_rnn_backward: check(c(1, 4, 1, seed=0)),
+             selfcheck.check_rnn_backward,
              _ref("memrnn.fast.FastRNN"), True, ("memrnn.fast.FastRNN.backward",)),
 ]}
-BY_CHAPTER = {e.chapter: e for e in EXERCISES.values()}
+#: chapter -> its exercises, in the order the chapter poses them.
+BY_CHAPTER = {c: tuple(e for e in EXERCISES.values() if e.chapter == c)
+              for c in dict.fromkeys(e.chapter for e in EXERCISES.values())}
 
 _MAX_CACHE: dict = {}
 _MAX_LOCK = threading.Lock()
@@ -77,3 +88,8 @@ def max_points(exercise: Exercise) -> int:
             report = EXERCISES[exercise.key].check(EXERCISES[exercise.key].reference())
             _MAX_CACHE[exercise.key] = len(report.items)
         return _MAX_CACHE[exercise.key]
+
+
+def chapter_max_points(chapter: str) -> int:
+    """Full marks of a chapter: the sum over its exercises."""
+    return sum(max_points(e) for e in BY_CHAPTER[chapter])

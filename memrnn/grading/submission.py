@@ -26,7 +26,7 @@ class Submission:
     chapter: str | None = None
     name: str = ""
     number: str = ""
-    cells: list | None = None       # the code to run, in order
+    cells: list | None = None       # the code to run, in order: up to the last check, none of them
     problem: str = ""               # why it is unreadable
     sha256: str = ""                # of the bytes read
 
@@ -81,7 +81,7 @@ def _cell_code(cell: dict) -> str | None:
 def read_notebook(path, chapters) -> Submission:
     """Read a submission as data; ``problem`` says why it cannot be graded, if it cannot.
 
-    ``chapters`` holds the chapters that have an exercise (``memrnn.grading.BY_CHAPTER``).
+    ``chapters`` holds the chapters that have exercises (``memrnn.grading.BY_CHAPTER``).
     Whatever the file holds, this returns: a shape it does not expect is a ``problem``.
     """
     try:
@@ -119,16 +119,20 @@ def _read_notebook(path, chapters) -> Submission:
         return sub
     sub.chapter = chapter
     sub.name, sub.number = _identity(nb)
-    cells = []
+    # Every code cell up to the chapter's last check, the checks left out: the grader runs
+    # them itself. A chapter with several exercises has a check cell after each; a notebook
+    # whose checks were deleted runs whole.
+    cells, kept = [], None
     for cell in nb["cells"]:
         if cell.get("cell_type") != "code":
             continue
-        code = _cell_code(cell)
         if "selfcheck.check_" in _text(cell.get("source")):
-            break               # the chapter's check: the grader runs it, not the notebook
+            kept = len(cells)
+            continue
+        code = _cell_code(cell)
         if code is not None:
             cells.append(code)
-    sub.cells = cells
+    sub.cells = cells[:kept]
     return sub
 
 
