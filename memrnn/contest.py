@@ -27,7 +27,7 @@ __all__ = ["MODELS", "NAMES", "OPTIMIZERS", "PRIMARY", "comparisons", "long_comp
            "load_experiment",
            "chosen_rates", "compare", "compare_family", "is_close", "better_optimizer",
            "long_arms", "shipped_folder", "grid_table", "arm_table", "family_table", "budget_rows",
-           "path_probes", "cpu_hours", "describe"]
+           "path_probes", "hop_probe", "hop_table", "cpu_hours", "planned_p", "describe"]
 
 #: The models of the contest, in the order of every table, as the chapter names them.
 MODELS = {"rnn": "RNN, H = 10", "rnnclip": "RNN, H = 10, clipped at 5", "rnn21": "RNN, H = 21",
@@ -313,6 +313,66 @@ def path_probes(final: dict, length: int = S.GRID_LENGTH) -> dict:
     return out
 
 
+def hop_probe(arm: tuple, lr: float, repeat: int, length: int = S.GRID_LENGTH, max_hops: int = 2,
+              train: bool = True) -> dict:
+    """The gradient at c_1 by the number of passes through ``U``, for run ``repeat`` of an arm.
+
+    The run is rebuilt from its seed (``run.train_one``: the same initial
+    weights, training batches and held-out batches as the shipped run) and
+    probed on its first held-out batch, as the shipped probes are, with
+    ``vanishing.hop_ratios``: at initialisation, and after training if
+    ``train``. ``eval_mse`` lets a reader check the retrained run against the
+    shipped one.
+
+    Returns
+    -------
+    dict
+        ``arm``, ``lr``, ``length``, ``repeat``, ``init`` and (if ``train``)
+        ``final``: ``{"0": ..., "1": ..., "all": ...}`` ratios to ``||dL/dc_T||``;
+        ``eval_mse`` and ``cpu_time`` (s) of the retrained run.
+    """
+    import time
+
+    from threadpoolctl import threadpool_limits
+
+    from . import vanishing
+    from .data import generate_samples
+    from .losses import MSELoss
+    from .run import make_model, run_seed, train_one
+
+    model_name, opt = arm
+    t = S.gating_final(model_name, opt, lr, lengths=(length,))
+    start = time.process_time()
+
+    def ratios(model, x, y):
+        loss = MSELoss()
+        loss.forward(model.forward(x), y)
+        model.backward(loss.backward())
+        return {str(k): v for k, v in vanishing.hop_ratios(model, x, max_hops).items()}
+
+    init_ss, _, eval_ss = run_seed(t.seed, length, repeat).spawn(3)
+    x, y = next(generate_samples(t.batch, length, seed=eval_ss, dtype=np.dtype(t.dtype)))
+    with threadpool_limits(1, "blas"):
+        out = {"arm": list(arm), "lr": lr, "length": length, "repeat": repeat,
+               "init": ratios(make_model(t, init_ss, length), x, y)}
+        if train:
+            record, learner = train_one(t, length, repeat, probe=False)
+            out["final"] = ratios(learner.model, x, y)
+            out["eval_mse"] = record["eval_mse"]
+    out["cpu_time"] = time.process_time() - start
+    return out
+
+
+def hop_table(probes: list[dict], stage: str = "final") -> dict:
+    """(model, optimizer) -> median over the probed runs of each ratio of ``hop_probe`` at ``stage``."""
+    out = {}
+    for p in probes:
+        if stage in p:
+            out.setdefault(tuple(p["arm"]), []).append(p[stage])
+    return {arm: {k: float(np.median([r[k] for r in rows])) for k in rows[0]} | {"runs": len(rows)}
+            for arm, rows in out.items()}
+
+
 def cpu_hours(experiment: dict) -> dict:
     """CPU hours (process time of the runs) by stage and model kind, and in all.
 
@@ -333,18 +393,44 @@ def cpu_hours(experiment: dict) -> dict:
     return out
 
 
-def describe(row: dict, name_a: str, name_b: str) -> str:
-    """A paired comparison (``compare``) in two sentences: counts, test, what the interval rules out."""
+def planned_p(row: dict) -> tuple[float, str]:
+    """The p-value of the test the plan names for ``row``, and the test's name.
+
+    The primary comparison (and a row of ``compare`` alone) is judged by its
+    exact McNemar p; an exploratory row of ``compare_family`` by that p after
+    Holm's adjustment over the family.
+    """
+    if row.get("family", "primary") == "primary":
+        return row["p"], "exact McNemar"
+    return row["p_holm"], "exact McNemar, Holm-adjusted"
+
+
+def describe(row: dict, name_a: str, name_b: str, alpha: float = 0.05) -> str:
+    """A paired comparison (``compare`` or a row of ``compare_family``) in words bound to its test.
+
+    It says that one arm beats the other only when the planned test
+    (``planned_p``) rejects at ``alpha``; otherwise that no advantage is
+    shown, with the 95 % interval for the difference in the share solved.
+    The interval is approximate and can exclude 0 when the exact test does
+    not reject; the sentence then says so, and the test decides.
+    """
     n, lo, hi = row["n"], 100 * row["low"], 100 * row["high"]
-    text = (f"{name_a[:1].upper()}{name_a[1:]} solves {row['wins_a']} of the {n} seeds and "
-            f"{name_b}, {row['wins_b']}; "
+    p, test = planned_p(row)
+    pname = "p" if test == "exact McNemar" else r"p_{\mathrm{Holm}}"
+    a, b = f"{name_a[:1].upper()}{name_a[1:]}", name_b
+    text = (f"{a} solves {row['wins_a']} of the {n} seeds and {b}, {row['wins_b']}; "
             f"on {row['only_a']} seed{'' if row['only_a'] == 1 else 's'} only {name_a} succeeds, "
-            f"on {row['only_b']} only {name_b} "
-            f"(exact McNemar $p = {row['p']:.2g}$). The 95 % interval for the difference in the "
-            f"share solved runs from {lo:+.0f} to {hi:+.0f} points")
-    if hi < 0:
-        return text + f": the data rule out any advantage of {name_a}."
-    if lo > 0:
-        return text + f": the data rule out any advantage of {name_b}."
-    return (text + f": the data rule out an advantage of {name_a} larger than {hi:.0f} points, "
-            f"and one of {name_b} larger than {-lo:.0f}.")
+            f"on {row['only_b']} only {name_b} ({test}, ${pname} = {_fmt_p(p)}$). ")
+    interval = (f"the 95 % interval for the difference in the share solved, {name_a} minus "
+                f"{name_b}, runs from {lo:+.0f} to {hi:+.0f} points")
+    if p < alpha and row["only_a"] != row["only_b"]:
+        winner, loser = (name_a, name_b) if row["only_a"] > row["only_b"] else (name_b, name_a)
+        return text + (f"The planned test rejects at the {100 * alpha:g} % level: {winner} beats "
+                       f"{loser} on these seeds, and {interval}.")
+    text += (f"The planned test does not reject at the {100 * alpha:g} % level, so neither is shown "
+             f"to be better; {interval}")
+    if hi < 0 or lo > 0:
+        return text + (". That interval is approximate: it excludes 0, but the planned test does not "
+                       "reject, and the planned test decides.")
+    return text + (f": the data leave room for an advantage of up to {hi:.0f} points for {name_a} "
+                   f"and up to {-lo:.0f} for {name_b}.")
