@@ -251,7 +251,8 @@ def test_arm_table_gives_each_arm_its_rate_and_per_length_solved_of_run_with_med
     (1, 9, 0.021, -0.61, -0.12, "rejects at the 5 % level: the RNN beats the LSTM on these seeds", ""),
     (9, 1, 0.021, 0.12, 0.61, "rejects at the 5 % level: the LSTM beats the RNN on these seeds", ""),
 ])
-def test_describe_says_beats_only_when_the_planned_test_rejects(only_a, only_b, p, low, high, verdict, ending):
+def test_describe_says_beats_only_when_the_planned_test_rejects(only_a, only_b, p, low, high, verdict,
+                                                                 ending):
     row = {"n": 20, "wins_a": 3, "wins_b": 9, "only_a": only_a, "only_b": only_b, "p": p, "low": low,
            "high": high}
     text = contest.describe(row, "the LSTM", "the RNN")
