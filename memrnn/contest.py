@@ -23,11 +23,11 @@ from . import information
 from . import settings as S
 from .results import SweepResult, choose_learning_rate, load_results, run_bits
 
-__all__ = ["MODELS", "NAMES", "OPTIMIZERS", "PRIMARY", "comparisons", "long_comparisons", "sweep_name",
-           "load_experiment",
-           "chosen_rates", "compare", "compare_family", "is_close", "better_optimizer",
-           "long_arms", "shipped_folder", "grid_table", "arm_table", "family_table", "budget_rows",
-           "path_probes", "hop_probe", "hop_table", "cpu_hours", "planned_p", "describe"]
+__all__ = ["MODELS", "NAMES", "OPTIMIZERS", "PRIMARY", "PILOT", "comparisons", "long_comparisons",
+           "sweep_name", "load_experiment", "chosen_rates", "unsolved_grid_arms", "compare", "compare_at",
+           "compare_family", "is_close", "better_optimizer", "long_arms", "shipped_folder", "grid_table",
+           "arm_table", "family_table", "budget_rows", "path_probes", "hop_probe", "load_hop_probes",
+           "hop_table", "hop_markdown", "cpu_hours", "planned_p", "describe"]
 
 #: The models of the contest, in the order of every table, as the chapter names them.
 MODELS = {"rnn": "RNN, H = 10", "rnnclip": "RNN, H = 10, clipped at 5", "rnn21": "RNN, H = 21",
@@ -44,6 +44,11 @@ _SHORT = {"lstm0": "bias 0", "lstm": "bias 1", "lstm3": "bias 3", "chrono": "chr
 #: The primary comparison, declared before the fresh-seed runs: the LSTM with the standard
 #: forget-gate bias of 1 against the RNN of its size, both under Adam, at GRID_LENGTH.
 PRIMARY = (("lstm", "adam"), ("rnn21", "adam"))
+#: The pilot of chapter 7 that preceded the plan, on the primary's two arms: runs solved of
+#: seeds run at GRID_LENGTH under Adam (rate 0.001 for both, base seed 0, 20 000 updates of 256).
+#: Its results no longer ship; these counts are those of ``memrnn/results/ch7-lstm-adam.json`` and
+#: ``ch7-rnn21-adam.json`` at commit 95b2297.
+PILOT = {"lstm": (0, 5), "rnn21": (1, 5)}
 
 
 def comparisons() -> list[tuple[str, str, tuple, tuple]]:
@@ -131,6 +136,41 @@ def compare(final: dict, a: tuple, b: tuple, length: int = S.GRID_LENGTH) -> dic
 
     return information.compare_paired([ra[k]["success"] for k in keys], [rb[k]["success"] for k in keys],
                                       [run_bits(ra[k]) for k in keys], [run_bits(rb[k]) for k in keys])
+
+
+def compare_at(final: dict, a: tuple, b: tuple, length: int = S.GRID_LENGTH, *, threshold_bits=None,
+               budget=None) -> dict:
+    """``compare`` with success judged at ``threshold_bits`` bits and after ``budget`` updates.
+
+    The defaults are the plan's: the sweeps' own threshold (one bit) and their
+    full budget. A run diverged by ``budget`` counts as 0 bits.
+    """
+    ra, rb = (final[arm + (length,)] for arm in (a, b))
+    if budget is not None:
+        ra, rb = ra.at_budget(budget), rb.at_budget(budget)
+    ra, rb = _by_seed(ra, length), _by_seed(rb, length)
+    keys = sorted(set(ra) & set(rb))
+    if not keys:
+        raise ValueError(f"arms {a} and {b} share no seeds at T = {length}")
+    bits_a, bits_b = [run_bits(ra[k]) for k in keys], [run_bits(rb[k]) for k in keys]
+    if threshold_bits is None:
+        win_a, win_b = [ra[k]["success"] for k in keys], [rb[k]["success"] for k in keys]
+    else:
+        win_a = [x >= threshold_bits for x in bits_a]
+        win_b = [x >= threshold_bits for x in bits_b]
+    return information.compare_paired(win_a, win_b, bits_a, bits_b)
+
+
+def unsolved_grid_arms(grid: dict) -> list[tuple]:
+    """The arms (model, optimizer) none of whose selection runs succeeded at any rate of the grid.
+
+    For these the grid's choice rests on differences among failed runs: the
+    rate is chosen by noise.
+    """
+    arms = [(m, o) for m in MODELS for o in OPTIMIZERS if any((m, o, lr) in grid for lr in S.LR_GRID[o])]
+    return [(m, o) for m, o in arms
+            if not any(r["success"] for lr in S.LR_GRID[o] if (m, o, lr) in grid
+                       for r in grid[m, o, lr].runs)]
 
 
 def long_comparisons(final: dict) -> list[tuple[str, str, tuple, tuple, int]]:
@@ -363,14 +403,49 @@ def hop_probe(arm: tuple, lr: float, repeat: int, length: int = S.GRID_LENGTH, m
     return out
 
 
-def hop_table(probes: list[dict], stage: str = "final") -> dict:
-    """(model, optimizer) -> median over the probed runs of each ratio of ``hop_probe`` at ``stage``."""
-    out = {}
+def load_hop_probes(path=None) -> list[dict]:
+    """The shipped ``hop_probe`` records (``scripts/probe-hops.py``), or those at ``path``."""
+    import json
+
+    path = Path(__file__).parent / "results" / "gating-hops.json" if path is None else Path(path)
+    return json.loads(Path(path).read_text())["probes"]
+
+
+def hop_table(probes: list[dict], stage: str = "final", trained_only: bool = False) -> dict:
+    """(model, optimizer) -> median over the probed runs of each ratio of ``hop_probe`` at ``stage``.
+
+    With ``trained_only`` only the runs that were also trained count, so that
+    both stages describe the same runs.
+    """
+    out, seen = {}, set()
     for p in probes:
-        if stage in p:
-            out.setdefault(tuple(p["arm"]), []).append(p[stage])
+        key = (tuple(p["arm"]), p["length"], p["repeat"])
+        if stage in p and (not trained_only or "final" in p) and key not in seen:
+            seen.add(key)                                   # a trained run also holds its start
+            out.setdefault(key[0], []).append(p[stage])
     return {arm: {k: float(np.median([r[k] for r in rows])) for k in rows[0]} | {"runs": len(rows)}
             for arm, rows in out.items()}
+
+
+def hop_markdown(probes: list[dict]) -> str:
+    """Markdown: per trained arm, the gradient at c_1 by passes through U, at the start and trained.
+
+    Each cell is the median over the trained runs of ``||dL/dc_1|| / ||dL/dc_T||``
+    for the paths with at most k passes (k = 0 is the carousel alone) and for all.
+    """
+    init, final = hop_table(probes, "init", trained_only=True), hop_table(probes, "final")
+    keys = [k for k in next(iter(final.values())) if k != "runs"]
+    head = ["none" if k == "0" else ("all" if k == "all" else f"$\\le {k}$") for k in keys]
+    lines = ["| start | optimizer | runs | " + " | ".join(f"start: {h}" for h in head) + " | "
+             + " | ".join(f"trained: {h}" for h in head) + " |",
+             "|---|---|---:|" + "---:|" * (2 * len(keys))]
+    for m in MODELS:
+        for o in OPTIMIZERS:
+            if (m, o) in final:
+                cells = [f"{init[m, o][k]:.2g}" for k in keys] + [f"{final[m, o][k]:.2g}" for k in keys]
+                lines.append(f"| {MODELS[m]} | {OPTIMIZERS[o]} | {final[m, o]['runs']} | "
+                             + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def cpu_hours(experiment: dict) -> dict:

@@ -23,7 +23,8 @@ import numpy as np
 from .data import TRIVIAL_MSE
 
 __all__ = ["mse_for_bits", "bits_remembered", "wilson_interval", "fisher_exact", "logistic_fit",
-           "crossing_length", "mcnemar_exact", "mcnemar_power", "paired_difference_interval",
+           "crossing_length", "logistic_fit_check", "mcnemar_exact", "mcnemar_power",
+           "paired_difference_interval",
            "difference_interval", "wilcoxon_signed_rank", "mann_whitney", "bootstrap_interval",
            "holm", "compare_paired", "compare_unpaired"]
 
@@ -168,6 +169,31 @@ def crossing_length(lengths, successes, level=0.8, n_boot=2000, seed=0, ci=0.95)
     hi = np.quantile(boots, (1 + ci) / 2, method="higher")
     return {"estimate": float(estimate), "low": float(lo), "high": float(hi), "level": level,
             "a": a, "b": b}
+
+
+def logistic_fit_check(lengths, successes, a: float, b: float) -> list[dict]:
+    """How well a logistic curve (``logistic_fit``'s ``a``, ``b``) fits each length's runs.
+
+    Returns
+    -------
+    list of dict, one per length in increasing order
+        ``length``, ``runs``, ``observed`` successes, ``expected`` successes
+        under the curve, and the exact binomial tail probabilities under it of
+        at most (``p_low``) and at least (``p_high``) the observed count.
+    """
+    T = np.asarray(lengths, dtype=float).reshape(-1)
+    y = np.asarray(successes, dtype=bool).reshape(-1)
+    if T.shape != y.shape or T.size == 0:
+        raise ValueError(f"lengths and successes must be non-empty and of equal length, "
+                         f"got {T.size} and {y.size}")
+    rows = []
+    for v in np.unique(T):
+        n, k = int(np.sum(T == v)), int(np.sum(y[T == v]))
+        p = 1.0 / (1.0 + math.exp(-(a + b * v)))
+        pmf = [math.comb(n, i) * p ** i * (1 - p) ** (n - i) for i in range(n + 1)]
+        rows.append({"length": float(v), "runs": n, "observed": k, "expected": n * p,
+                     "p_low": float(min(1.0, sum(pmf[:k + 1]))), "p_high": float(min(1.0, sum(pmf[k:])))})
+    return rows
 
 
 def _binomial_two_sided(k: int, n: int) -> float:

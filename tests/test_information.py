@@ -240,3 +240,16 @@ def test_paired_interval_uses_newcombes_corrected_phi(both, only_a, only_b, neit
     low = p1 - p2 - np.sqrt((p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2)
     high = p1 - p2 + np.sqrt((u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2)
     assert paired_difference_interval(a, b) == pytest.approx((low, high), rel=1e-12)
+
+
+def test_logistic_fit_check_counts_each_length_against_the_curve():
+    from memrnn.information import logistic_fit_check
+
+    # a = 0, b = 0: p = 1/2 everywhere. 4 runs at T = 1 with 4 successes, 2 at T = 2 with 1.
+    rows = logistic_fit_check([1, 1, 1, 1, 2, 2], [1, 1, 1, 1, 1, 0], 0.0, 0.0)
+    assert [(r["length"], r["runs"], r["observed"]) for r in rows] == [(1, 4, 4), (2, 2, 1)]
+    assert rows[0]["expected"] == pytest.approx(2.0) and rows[0]["p_high"] == pytest.approx(1 / 16)
+    assert rows[0]["p_low"] == pytest.approx(1.0)
+    assert rows[1]["p_low"] == pytest.approx(3 / 4) and rows[1]["p_high"] == pytest.approx(3 / 4)
+    with pytest.raises(ValueError, match="equal length"):
+        logistic_fit_check([1, 2], [1], 0.0, 0.0)
