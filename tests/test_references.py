@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from functools import cache
 
+import numpy as np
 import pytest
 
 from memrnn import TRIVIAL_MSE, contest, results
@@ -259,3 +260,44 @@ def test_the_paths_that_reach_the_first_cell_state():
     for part in ("carousel", "full"):
         assert p["lstm", "adam", "final"][part] < p["lstm", "adam", "init"][part], part
 
+
+
+def test_the_gradient_by_hops_reproduces_the_shipped_runs_and_probes():
+    """Chapter 8's hop table: runs trained again from their seeds end where the shipped ones did,
+    and the hop split's ends are the shipped probes (carousel alone, all paths)."""
+    probes = contest.load_hop_probes()
+    finals = experiment()["final"]
+    trained = [p for p in probes if "final" in p]
+    assert len(trained) >= 5
+    for p in probes:
+        run = next(r for r in finals[tuple(p["arm"]) + (p["length"],)].runs if r["repeat"] == p["repeat"])
+        for stage in ("init", "final") if "final" in p else ("init",):
+            shipped = run["probe"][stage]
+            car = shipped["carousel_norms"][0] / shipped["carousel_norms"][-1]
+            full = shipped["cell_norms"][0] / shipped["cell_norms"][-1]
+            assert p[stage]["0"] == pytest.approx(car, rel=1e-3), (p["arm"], p["repeat"], stage)
+            assert p[stage]["all"] == pytest.approx(full, rel=1e-3), (p["arm"], p["repeat"], stage)
+        if "final" in p:
+            assert p["eval_mse"] == pytest.approx(run["eval_mse"], rel=1e-6), (p["arm"], p["repeat"])
+
+
+def test_what_the_chapter_reads_from_the_gradient_by_hops():
+    probes = contest.load_hop_probes()
+    start = contest.hop_table(probes, "init")
+    trained = contest.hop_table(probes, "final")
+    # At the start: at most two passes carry a small part of the norm with biases 0, 1 and 3 ...
+    for m, most in (("lstm0", 0.01), ("lstm", 0.01), ("lstm3", 0.3)):
+        assert start[m, "adam"]["2"] < most * start[m, "adam"]["all"], m
+    # ... and nearly all of it with the chrono start, the carousel alone most.
+    assert start["chrono", "adam"]["2"] > 0.8 * start["chrono", "adam"]["all"]
+    assert start["chrono", "adam"]["0"] > 0.5 * start["chrono", "adam"]["all"]
+    # After Adam, in the starts that learn: at most two passes carry more than half the norm,
+    # and the 1-2 pass part's lower bound exceeds the carousel alone in the median run.
+    for m in ("lstm3", "chrono"):
+        row = trained[m, "adam"]
+        assert row["2"] > 0.5 * row["all"] and row["2"] > row["0"], m
+        lower = np.median([p["final"]["2"] - p["final"]["0"] for p in probes
+                           if "final" in p and tuple(p["arm"]) == (m, "adam")])
+        assert lower > row["0"], m
+    # Bias 1 under Adam: everything shrank in training.
+    assert trained["lstm", "adam"]["all"] < start["lstm", "adam"]["all"]
