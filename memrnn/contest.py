@@ -27,7 +27,8 @@ __all__ = ["MODELS", "NAMES", "OPTIMIZERS", "PRIMARY", "PILOT", "comparisons", "
            "sweep_name", "load_experiment", "chosen_rates", "unsolved_grid_arms", "compare", "compare_at",
            "compare_family", "is_close", "better_optimizer", "long_arms", "shipped_folder", "grid_table",
            "arm_table", "family_table", "budget_rows", "path_probes", "hop_probe", "load_hop_probes",
-           "hop_table", "hop_markdown", "cpu_hours", "planned_p", "describe"]
+           "hop_table", "hop_markdown", "hop_numbers", "primary_numbers", "unsolved_numbers", "cpu_hours",
+           "planned_p", "describe"]
 
 #: The models of the contest, in the order of every table, as the chapter names them.
 MODELS = {"rnn": "RNN, H = 10", "rnnclip": "RNN, H = 10, clipped at 5", "rnn21": "RNN, H = 21",
@@ -446,6 +447,96 @@ def hop_markdown(probes: list[dict]) -> str:
                 lines.append(f"| {MODELS[m]} | {OPTIMIZERS[o]} | {final[m, o]['runs']} | "
                              + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _words(items) -> str:
+    items = list(items)
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
+
+
+def unsolved_numbers(grid: dict) -> dict:
+    """The grid's arms whose rate was chosen among failed runs (``unsolved_grid_arms``), by glue name.
+
+    ``n_never`` and ``never_grid`` (the arms in words); ``lstm_grid_bits``, the
+    mean bits of the primary LSTM's selection runs at each rate, and
+    ``lstm_grid_rate``, the rate kept.
+    """
+    never = unsolved_grid_arms(grid)
+    model, opt = PRIMARY[0]
+    bits = [np.mean([run_bits(r) for r in grid[model, opt, lr].runs]) for lr in S.LR_GRID[opt]]
+    return {"n_never": len(never),
+            "never_grid": _words(f"{NAMES[m]} under {OPTIMIZERS[o]}" for m, o in never) or "no arm",
+            "lstm_grid_bits": _words(f"{b:.5f}" for b in bits),
+            "lstm_grid_rate": f"{chosen_rates(grid)[PRIMARY[0]]:g}"}
+
+
+def primary_numbers(final: dict, budgets, thresholds=(0.5, 0.75, 0.9)) -> dict:
+    """What the chapter says of the primary comparison's design and robustness, by glue name.
+
+    The pilot's counts (``PILOT``); the power of the exact test on 10 and 20
+    seeds (``information.mcnemar_power``) at the discordant shares the fresh
+    seeds show; the counts and exact p at other thresholds of success and at
+    each budget; the RNN's runs that end just under one bit.
+    """
+    row = compare(final, *PRIMARY)
+    pa, pb = row["only_a"] / row["n"], row["only_b"] / row["n"]
+    out = {"pilot_n": PILOT["lstm"][1], "pilot_lstm": PILOT["lstm"][0], "pilot_rnn21": PILOT["rnn21"][0],
+           "pow_pa": f"{100 * pa:.0f}", "pow_pb": f"{100 * pb:.0f}", "pow_gap": f"{100 * abs(pa - pb):.0f}",
+           "pow_10": 100 * information.mcnemar_power(10, pa, pb),
+           "pow_20": 100 * information.mcnemar_power(20, pa, pb)}
+    at = {t: compare_at(final, *PRIMARY, threshold_bits=t) for t in thresholds}
+    out["prim_thresholds"] = _words(f"{t:g} bits, {r['wins_a']} against {r['wins_b']} "
+                                    f"(exact p = {r['p']:.2g})" for t, r in at.items())
+    rnn = final[PRIMARY[1] + (S.GRID_LENGTH,)]
+    near = sorted(b for b in (run_bits(r) for r in rnn.runs) if min(thresholds[1:]) <= b < 1)
+    out["rnn_near"] = (f"{len(near)} runs of the RNN end between {near[0]:.2f} and {near[-1]:.2f} bits"
+                       if near else "no run of the RNN ends just under 1 bit")
+    by_budget = {k: compare_at(final, *PRIMARY, budget=k) for k in budgets}
+    out["prim_budgets"] = _words(f"{r['wins_a']} against {r['wins_b']} after {k:,}".replace(",", " ")
+                                 for k, r in by_budget.items())
+    out["budget_tie"] = _words(f"{k:,}".replace(",", " ") for k, r in by_budget.items()
+                               if r["wins_a"] == r["wins_b"]) or "none of the budgets"
+    return out
+
+
+def hop_numbers(probes: list[dict], threshold_mse: float) -> dict:
+    """What the chapter says of the gradient by passes through ``U``, by glue name.
+
+    ``hop_init_START_K`` (medians at the start over every probed seed, K in
+    0, 1, 2, all, and ``share2``: at most two passes over all),
+    ``hop_final_MODEL_OPT_K`` and ``..._share2`` for the trained runs,
+    ``hop_mixed_MODEL`` (median per run of the "at most 2" norm minus the
+    carousel's, a lower bound on the norm of the 1-2 pass part), counts, and
+    ``hop_sgd_text``, a sentence per SGD arm.
+    """
+    start, trained = hop_table(probes, "init"), hop_table(probes, "final")
+    out = {}
+    for m in LSTM_INITS:
+        for k in ("0", "1", "2", "all"):
+            out[f"hop_init_{m}_{k}"] = start[m, "adam"][k]
+        out[f"hop_init_{m}_share2"] = start[m, "adam"]["2"] / start[m, "adam"]["all"]
+    for (m, o), row in trained.items():
+        for k in ("0", "1", "2", "all"):
+            out[f"hop_final_{m}_{o}_{k}"] = row[k]
+        out[f"hop_final_{m}_{o}_share2"] = row["2"] / row["all"]
+        runs = [p["final"] for p in probes if "final" in p and tuple(p["arm"]) == (m, o)]
+        out[f"hop_mixed_{m}_{o}"] = float(np.median([r["2"] - r["0"] for r in runs]))
+    out["hop_n_trained"] = " or ".join(str(n) for n in sorted({row["runs"] for row in trained.values()}))
+    out["hop_n_arms"], out["hop_n_total"] = len(trained), sum(row["runs"] for row in trained.values())
+    lstm = [p for p in probes if "final" in p and tuple(p["arm"]) == ("lstm", "adam")]
+    solved = sum(p["eval_mse"] is not None and p["eval_mse"] < threshold_mse for p in lstm)
+    out["hop_lstm_solved"] = f"{solved} of {len(lstm)} of these runs solved"
+    out["hop_sgd_text"] = " ".join(
+        f"After SGD, {NAMES[m]}: at most two passes carry {row['2']:.2g} of {row['all']:.2g} "
+        f"({row['2'] / row['all']:.0%}), the carousel alone {row['0']:.2g}."
+        for (m, o), row in trained.items() if o == "sgd")
+    rows = [f"| {MODELS[m]} | {start[m, 'adam']['runs']} | "
+            + " | ".join(f"{start[m, 'adam'][k]:.2g}" for k in ("0", "1", "2", "all")) + " |"
+            for m in LSTM_INITS]
+    head = "| start | runs | no pass (carousel) | at most 1 | at most 2 | all paths |"
+    out["hop_start_table"] = "\n".join([head, "|---|---:|---:|---:|---:|---:|", *rows])
+    out["hop_trained_table"] = hop_markdown(probes)
+    return out
 
 
 def cpu_hours(experiment: dict) -> dict:

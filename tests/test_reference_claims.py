@@ -149,3 +149,14 @@ def test_clipping_counts_length_by_length_and_how_often_each_level_clips(referen
     numbers = report.clipping(reference, {"5": clip5, "1": clip1})
     assert numbers["clip5_share"] < 5                # the spikes only
     assert numbers["clip1_share"] > 50               # most updates
+
+
+def test_the_chapters_glue_the_same_fit_and_clipping_numbers(reference):
+    fit = results.crossing_fit_numbers(reference, reference.crossing())
+    assert (fit["fit_T"], fit["fit_observed"], fit["fit_runs"], fit["wilson_below"]) == (12, 14, 20, 17)
+    assert fit["fit_expected"] == pytest.approx(17.5, abs=0.1) and fit["fit_side"] == "or fewer"
+    clip1 = results.reference_results("reference-clip1")
+    arms = {"no clipping": reference, "clipped at 5": results.reference_results("reference-clip5"),
+            "clipped at 1": clip1}
+    counts = results.clipping_counts({k: v.restricted(clip1.settings.lengths) for k, v in arms.items()})
+    assert counts["clip_counts_15"] == "18, 16, 15" and counts["clip_edge"] == "16 and 15"
