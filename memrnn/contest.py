@@ -23,11 +23,12 @@ from . import information
 from . import settings as S
 from .results import SweepResult, choose_learning_rate, load_results, run_bits
 
-__all__ = ["MODELS", "NAMES", "OPTIMIZERS", "PRIMARY", "comparisons", "long_comparisons", "sweep_name",
-           "load_experiment",
-           "chosen_rates", "compare", "compare_family", "is_close", "better_optimizer",
-           "long_arms", "shipped_folder", "grid_table", "arm_table", "family_table", "budget_rows",
-           "path_probes", "cpu_hours", "describe"]
+__all__ = ["MODELS", "NAMES", "OPTIMIZERS", "PRIMARY", "PILOT", "comparisons", "long_comparisons",
+           "sweep_name", "load_experiment", "chosen_rates", "unsolved_grid_arms", "compare", "compare_at",
+           "compare_family", "is_close", "better_optimizer", "long_arms", "shipped_folder", "grid_table",
+           "arm_table", "family_table", "budget_rows", "path_probes", "hop_probe", "load_hop_probes",
+           "hop_table", "hop_markdown", "hop_numbers", "primary_numbers", "unsolved_numbers", "cpu_hours",
+           "planned_p", "describe"]
 
 #: The models of the contest, in the order of every table, as the chapter names them.
 MODELS = {"rnn": "RNN, H = 10", "rnnclip": "RNN, H = 10, clipped at 5", "rnn21": "RNN, H = 21",
@@ -44,6 +45,11 @@ _SHORT = {"lstm0": "bias 0", "lstm": "bias 1", "lstm3": "bias 3", "chrono": "chr
 #: The primary comparison, declared before the fresh-seed runs: the LSTM with the standard
 #: forget-gate bias of 1 against the RNN of its size, both under Adam, at GRID_LENGTH.
 PRIMARY = (("lstm", "adam"), ("rnn21", "adam"))
+#: The pilot of chapter 7 that preceded the plan, on the primary's two arms: runs solved of
+#: seeds run at GRID_LENGTH under Adam (rate 0.001 for both, base seed 0, 20 000 updates of 256).
+#: Its results no longer ship; these counts are those of ``memrnn/results/ch7-lstm-adam.json`` and
+#: ``ch7-rnn21-adam.json`` at commit 95b2297.
+PILOT = {"lstm": (0, 5), "rnn21": (1, 5)}
 
 
 def comparisons() -> list[tuple[str, str, tuple, tuple]]:
@@ -131,6 +137,41 @@ def compare(final: dict, a: tuple, b: tuple, length: int = S.GRID_LENGTH) -> dic
 
     return information.compare_paired([ra[k]["success"] for k in keys], [rb[k]["success"] for k in keys],
                                       [run_bits(ra[k]) for k in keys], [run_bits(rb[k]) for k in keys])
+
+
+def compare_at(final: dict, a: tuple, b: tuple, length: int = S.GRID_LENGTH, *, threshold_bits=None,
+               budget=None) -> dict:
+    """``compare`` with success judged at ``threshold_bits`` bits and after ``budget`` updates.
+
+    The defaults are the plan's: the sweeps' own threshold (one bit) and their
+    full budget. A run diverged by ``budget`` counts as 0 bits.
+    """
+    ra, rb = (final[arm + (length,)] for arm in (a, b))
+    if budget is not None:
+        ra, rb = ra.at_budget(budget), rb.at_budget(budget)
+    ra, rb = _by_seed(ra, length), _by_seed(rb, length)
+    keys = sorted(set(ra) & set(rb))
+    if not keys:
+        raise ValueError(f"arms {a} and {b} share no seeds at T = {length}")
+    bits_a, bits_b = [run_bits(ra[k]) for k in keys], [run_bits(rb[k]) for k in keys]
+    if threshold_bits is None:
+        win_a, win_b = [ra[k]["success"] for k in keys], [rb[k]["success"] for k in keys]
+    else:
+        win_a = [x >= threshold_bits for x in bits_a]
+        win_b = [x >= threshold_bits for x in bits_b]
+    return information.compare_paired(win_a, win_b, bits_a, bits_b)
+
+
+def unsolved_grid_arms(grid: dict) -> list[tuple]:
+    """The arms (model, optimizer) none of whose selection runs succeeded at any rate of the grid.
+
+    For these the grid's choice rests on differences among failed runs: the
+    rate is chosen by noise.
+    """
+    arms = [(m, o) for m in MODELS for o in OPTIMIZERS if any((m, o, lr) in grid for lr in S.LR_GRID[o])]
+    return [(m, o) for m, o in arms
+            if not any(r["success"] for lr in S.LR_GRID[o] if (m, o, lr) in grid
+                       for r in grid[m, o, lr].runs)]
 
 
 def long_comparisons(final: dict) -> list[tuple[str, str, tuple, tuple, int]]:
@@ -313,6 +354,191 @@ def path_probes(final: dict, length: int = S.GRID_LENGTH) -> dict:
     return out
 
 
+def hop_probe(arm: tuple, lr: float, repeat: int, length: int = S.GRID_LENGTH, max_hops: int = 2,
+              train: bool = True) -> dict:
+    """The gradient at c_1 by the number of passes through ``U``, for run ``repeat`` of an arm.
+
+    The run is rebuilt from its seed (``run.train_one``: the same initial
+    weights, training batches and held-out batches as the shipped run) and
+    probed on its first held-out batch, as the shipped probes are, with
+    ``vanishing.hop_ratios``: at initialisation, and after training if
+    ``train``. ``eval_mse`` lets a reader check the retrained run against the
+    shipped one.
+
+    Returns
+    -------
+    dict
+        ``arm``, ``lr``, ``length``, ``repeat``, ``init`` and (if ``train``)
+        ``final``: ``{"0": ..., "1": ..., "all": ...}`` ratios to ``||dL/dc_T||``;
+        ``eval_mse`` and ``cpu_time`` (s) of the retrained run.
+    """
+    import time
+
+    from threadpoolctl import threadpool_limits
+
+    from . import vanishing
+    from .data import generate_samples
+    from .losses import MSELoss
+    from .run import make_model, run_seed, train_one
+
+    model_name, opt = arm
+    t = S.gating_final(model_name, opt, lr, lengths=(length,))
+    start = time.process_time()
+
+    def ratios(model, x, y):
+        loss = MSELoss()
+        loss.forward(model.forward(x), y)
+        model.backward(loss.backward())
+        return {str(k): v for k, v in vanishing.hop_ratios(model, x, max_hops).items()}
+
+    init_ss, _, eval_ss = run_seed(t.seed, length, repeat).spawn(3)
+    x, y = next(generate_samples(t.batch, length, seed=eval_ss, dtype=np.dtype(t.dtype)))
+    with threadpool_limits(1, "blas"):
+        out = {"arm": list(arm), "lr": lr, "length": length, "repeat": repeat,
+               "init": ratios(make_model(t, init_ss, length), x, y)}
+        if train:
+            record, learner = train_one(t, length, repeat, probe=False)
+            out["final"] = ratios(learner.model, x, y)
+            out["eval_mse"] = record["eval_mse"]
+    out["cpu_time"] = time.process_time() - start
+    return out
+
+
+def load_hop_probes(path=None) -> list[dict]:
+    """The shipped ``hop_probe`` records (``scripts/probe-hops.py``), or those at ``path``."""
+    import json
+
+    path = Path(__file__).parent / "results" / "gating-hops.json" if path is None else Path(path)
+    return json.loads(Path(path).read_text())["probes"]
+
+
+def hop_table(probes: list[dict], stage: str = "final", trained_only: bool = False) -> dict:
+    """(model, optimizer) -> median over the probed runs of each ratio of ``hop_probe`` at ``stage``.
+
+    With ``trained_only`` only the runs that were also trained count, so that
+    both stages describe the same runs.
+    """
+    out, seen = {}, set()
+    for p in probes:
+        key = (tuple(p["arm"]), p["length"], p["repeat"])
+        if stage in p and (not trained_only or "final" in p) and key not in seen:
+            seen.add(key)                                   # a trained run also holds its start
+            out.setdefault(key[0], []).append(p[stage])
+    return {arm: {k: float(np.median([r[k] for r in rows])) for k in rows[0]} | {"runs": len(rows)}
+            for arm, rows in out.items()}
+
+
+def hop_markdown(probes: list[dict]) -> str:
+    """Markdown: per trained arm, the gradient at c_1 by passes through U, at the start and trained.
+
+    Each cell is the median over the trained runs of ``||dL/dc_1|| / ||dL/dc_T||``
+    for the paths with at most k passes (k = 0 is the carousel alone) and for all.
+    """
+    init, final = hop_table(probes, "init", trained_only=True), hop_table(probes, "final")
+    keys = [k for k in next(iter(final.values())) if k != "runs"]
+    head = ["none" if k == "0" else ("all" if k == "all" else f"$\\le {k}$") for k in keys]
+    lines = ["| start | optimizer | runs | " + " | ".join(f"start: {h}" for h in head) + " | "
+             + " | ".join(f"trained: {h}" for h in head) + " |",
+             "|---|---|---:|" + "---:|" * (2 * len(keys))]
+    for m in MODELS:
+        for o in OPTIMIZERS:
+            if (m, o) in final:
+                cells = [f"{init[m, o][k]:.2g}" for k in keys] + [f"{final[m, o][k]:.2g}" for k in keys]
+                lines.append(f"| {MODELS[m]} | {OPTIMIZERS[o]} | {final[m, o]['runs']} | "
+                             + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _words(items) -> str:
+    items = list(items)
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
+
+
+def unsolved_numbers(grid: dict) -> dict:
+    """The grid's arms whose rate was chosen among failed runs (``unsolved_grid_arms``), by glue name.
+
+    ``n_never`` and ``never_grid`` (the arms in words); ``lstm_grid_bits``, the
+    mean bits of the primary LSTM's selection runs at each rate, and
+    ``lstm_grid_rate``, the rate kept.
+    """
+    never = unsolved_grid_arms(grid)
+    model, opt = PRIMARY[0]
+    bits = [np.mean([run_bits(r) for r in grid[model, opt, lr].runs]) for lr in S.LR_GRID[opt]]
+    return {"n_never": len(never),
+            "never_grid": _words(f"{NAMES[m]} under {OPTIMIZERS[o]}" for m, o in never) or "no arm",
+            "lstm_grid_bits": _words(f"{b:.5f}" for b in bits),
+            "lstm_grid_rate": f"{chosen_rates(grid)[PRIMARY[0]]:g}"}
+
+
+def primary_numbers(final: dict, budgets, thresholds=(0.5, 0.75, 0.9)) -> dict:
+    """What the chapter says of the primary comparison's design and robustness, by glue name.
+
+    The pilot's counts (``PILOT``); the power of the exact test on 10 and 20
+    seeds (``information.mcnemar_power``) at the discordant shares the fresh
+    seeds show; the counts and exact p at other thresholds of success and at
+    each budget; the RNN's runs that end just under one bit.
+    """
+    row = compare(final, *PRIMARY)
+    pa, pb = row["only_a"] / row["n"], row["only_b"] / row["n"]
+    out = {"pilot_n": PILOT["lstm"][1], "pilot_lstm": PILOT["lstm"][0], "pilot_rnn21": PILOT["rnn21"][0],
+           "pow_pa": f"{100 * pa:.0f}", "pow_pb": f"{100 * pb:.0f}", "pow_gap": f"{100 * abs(pa - pb):.0f}",
+           "pow_10": 100 * information.mcnemar_power(10, pa, pb),
+           "pow_20": 100 * information.mcnemar_power(20, pa, pb)}
+    at = {t: compare_at(final, *PRIMARY, threshold_bits=t) for t in thresholds}
+    out["prim_thresholds"] = _words(f"{t:g} bits, {r['wins_a']} against {r['wins_b']} "
+                                    f"(exact p = {r['p']:.2g})" for t, r in at.items())
+    rnn = final[PRIMARY[1] + (S.GRID_LENGTH,)]
+    near = sorted(b for b in (run_bits(r) for r in rnn.runs) if min(thresholds[1:]) <= b < 1)
+    out["rnn_near"] = (f"{len(near)} runs of the RNN end between {near[0]:.2f} and {near[-1]:.2f} bits"
+                       if near else "no run of the RNN ends just under 1 bit")
+    by_budget = {k: compare_at(final, *PRIMARY, budget=k) for k in budgets}
+    out["prim_budgets"] = _words(f"{r['wins_a']} against {r['wins_b']} after {k:,}".replace(",", " ")
+                                 for k, r in by_budget.items())
+    out["budget_tie"] = _words(f"{k:,}".replace(",", " ") for k, r in by_budget.items()
+                               if r["wins_a"] == r["wins_b"]) or "none of the budgets"
+    return out
+
+
+def hop_numbers(probes: list[dict], threshold_mse: float) -> dict:
+    """What the chapter says of the gradient by passes through ``U``, by glue name.
+
+    ``hop_init_START_K`` (medians at the start over every probed seed, K in
+    0, 1, 2, all, and ``share2``: at most two passes over all),
+    ``hop_final_MODEL_OPT_K`` and ``..._share2`` for the trained runs,
+    ``hop_mixed_MODEL`` (median per run of the "at most 2" norm minus the
+    carousel's, a lower bound on the norm of the 1-2 pass part), counts, and
+    ``hop_sgd_text``, a sentence per SGD arm.
+    """
+    start, trained = hop_table(probes, "init"), hop_table(probes, "final")
+    out = {}
+    for m in LSTM_INITS:
+        for k in ("0", "1", "2", "all"):
+            out[f"hop_init_{m}_{k}"] = start[m, "adam"][k]
+        out[f"hop_init_{m}_share2"] = start[m, "adam"]["2"] / start[m, "adam"]["all"]
+    for (m, o), row in trained.items():
+        for k in ("0", "1", "2", "all"):
+            out[f"hop_final_{m}_{o}_{k}"] = row[k]
+        out[f"hop_final_{m}_{o}_share2"] = row["2"] / row["all"]
+        runs = [p["final"] for p in probes if "final" in p and tuple(p["arm"]) == (m, o)]
+        out[f"hop_mixed_{m}_{o}"] = float(np.median([r["2"] - r["0"] for r in runs]))
+    out["hop_n_trained"] = " or ".join(str(n) for n in sorted({row["runs"] for row in trained.values()}))
+    out["hop_n_arms"], out["hop_n_total"] = len(trained), sum(row["runs"] for row in trained.values())
+    lstm = [p for p in probes if "final" in p and tuple(p["arm"]) == ("lstm", "adam")]
+    solved = sum(p["eval_mse"] is not None and p["eval_mse"] < threshold_mse for p in lstm)
+    out["hop_lstm_solved"] = f"{solved} of {len(lstm)} of these runs solved"
+    out["hop_sgd_text"] = " ".join(
+        f"After SGD, {NAMES[m]}: at most two passes carry {row['2']:.2g} of {row['all']:.2g} "
+        f"({row['2'] / row['all']:.0%}), the carousel alone {row['0']:.2g}."
+        for (m, o), row in trained.items() if o == "sgd")
+    rows = [f"| {MODELS[m]} | {start[m, 'adam']['runs']} | "
+            + " | ".join(f"{start[m, 'adam'][k]:.2g}" for k in ("0", "1", "2", "all")) + " |"
+            for m in LSTM_INITS]
+    head = "| start | runs | no pass (carousel) | at most 1 | at most 2 | all paths |"
+    out["hop_start_table"] = "\n".join([head, "|---|---:|---:|---:|---:|---:|", *rows])
+    out["hop_trained_table"] = hop_markdown(probes)
+    return out
+
+
 def cpu_hours(experiment: dict) -> dict:
     """CPU hours (process time of the runs) by stage and model kind, and in all.
 
@@ -333,18 +559,44 @@ def cpu_hours(experiment: dict) -> dict:
     return out
 
 
-def describe(row: dict, name_a: str, name_b: str) -> str:
-    """A paired comparison (``compare``) in two sentences: counts, test, what the interval rules out."""
+def planned_p(row: dict) -> tuple[float, str]:
+    """The p-value of the test the plan names for ``row``, and the test's name.
+
+    The primary comparison (and a row of ``compare`` alone) is judged by its
+    exact McNemar p; an exploratory row of ``compare_family`` by that p after
+    Holm's adjustment over the family.
+    """
+    if row.get("family", "primary") == "primary":
+        return row["p"], "exact McNemar"
+    return row["p_holm"], "exact McNemar, Holm-adjusted"
+
+
+def describe(row: dict, name_a: str, name_b: str, alpha: float = 0.05) -> str:
+    """A paired comparison (``compare`` or a row of ``compare_family``) in words bound to its test.
+
+    It says that one arm beats the other only when the planned test
+    (``planned_p``) rejects at ``alpha``; otherwise that no advantage is
+    shown, with the 95 % interval for the difference in the share solved.
+    The interval is approximate and can exclude 0 when the exact test does
+    not reject; the sentence then says so, and the test decides.
+    """
     n, lo, hi = row["n"], 100 * row["low"], 100 * row["high"]
-    text = (f"{name_a[:1].upper()}{name_a[1:]} solves {row['wins_a']} of the {n} seeds and "
-            f"{name_b}, {row['wins_b']}; "
+    p, test = planned_p(row)
+    pname = "p" if test == "exact McNemar" else r"p_{\mathrm{Holm}}"
+    a, b = f"{name_a[:1].upper()}{name_a[1:]}", name_b
+    text = (f"{a} solves {row['wins_a']} of the {n} seeds and {b}, {row['wins_b']}; "
             f"on {row['only_a']} seed{'' if row['only_a'] == 1 else 's'} only {name_a} succeeds, "
-            f"on {row['only_b']} only {name_b} "
-            f"(exact McNemar $p = {row['p']:.2g}$). The 95 % interval for the difference in the "
-            f"share solved runs from {lo:+.0f} to {hi:+.0f} points")
-    if hi < 0:
-        return text + f": the data rule out any advantage of {name_a}."
-    if lo > 0:
-        return text + f": the data rule out any advantage of {name_b}."
-    return (text + f": the data rule out an advantage of {name_a} larger than {hi:.0f} points, "
-            f"and one of {name_b} larger than {-lo:.0f}.")
+            f"on {row['only_b']} only {name_b} ({test}, ${pname} = {_fmt_p(p)}$). ")
+    interval = (f"the 95 % interval for the difference in the share solved, {name_a} minus "
+                f"{name_b}, runs from {lo:+.0f} to {hi:+.0f} points")
+    if p < alpha and row["only_a"] != row["only_b"]:
+        winner, loser = (name_a, name_b) if row["only_a"] > row["only_b"] else (name_b, name_a)
+        return text + (f"The planned test rejects at the {100 * alpha:g} % level: {winner} beats "
+                       f"{loser} on these seeds, and {interval}.")
+    text += (f"The planned test does not reject at the {100 * alpha:g} % level, so neither is shown "
+             f"to be better; {interval}")
+    if hi < 0 or lo > 0:
+        return text + (". That interval is approximate: it excludes 0, but the planned test does not "
+                       "reject, and the planned test decides.")
+    return text + (f": the data leave room for an advantage of up to {hi:.0f} points for {name_a} "
+                   f"and up to {-lo:.0f} for {name_b}.")

@@ -23,7 +23,8 @@ import numpy as np
 from .data import TRIVIAL_MSE
 
 __all__ = ["mse_for_bits", "bits_remembered", "wilson_interval", "fisher_exact", "logistic_fit",
-           "crossing_length", "mcnemar_exact", "paired_difference_interval",
+           "crossing_length", "logistic_fit_check", "mcnemar_exact", "mcnemar_power",
+           "paired_difference_interval",
            "difference_interval", "wilcoxon_signed_rank", "mann_whitney", "bootstrap_interval",
            "holm", "compare_paired", "compare_unpaired"]
 
@@ -170,6 +171,31 @@ def crossing_length(lengths, successes, level=0.8, n_boot=2000, seed=0, ci=0.95)
             "a": a, "b": b}
 
 
+def logistic_fit_check(lengths, successes, a: float, b: float) -> list[dict]:
+    """How well a logistic curve (``logistic_fit``'s ``a``, ``b``) fits each length's runs.
+
+    Returns
+    -------
+    list of dict, one per length in increasing order
+        ``length``, ``runs``, ``observed`` successes, ``expected`` successes
+        under the curve, and the exact binomial tail probabilities under it of
+        at most (``p_low``) and at least (``p_high``) the observed count.
+    """
+    T = np.asarray(lengths, dtype=float).reshape(-1)
+    y = np.asarray(successes, dtype=bool).reshape(-1)
+    if T.shape != y.shape or T.size == 0:
+        raise ValueError(f"lengths and successes must be non-empty and of equal length, "
+                         f"got {T.size} and {y.size}")
+    rows = []
+    for v in np.unique(T):
+        n, k = int(np.sum(T == v)), int(np.sum(y[T == v]))
+        p = 1.0 / (1.0 + math.exp(-(a + b * v)))
+        pmf = [math.comb(n, i) * p ** i * (1 - p) ** (n - i) for i in range(n + 1)]
+        rows.append({"length": float(v), "runs": n, "observed": k, "expected": n * p,
+                     "p_low": float(min(1.0, sum(pmf[:k + 1]))), "p_high": float(min(1.0, sum(pmf[k:])))})
+    return rows
+
+
 def _binomial_two_sided(k: int, n: int) -> float:
     """Two-sided p-value of k successes in n fair coin flips (doubling the smaller tail)."""
     if n == 0:
@@ -193,6 +219,36 @@ def mcnemar_exact(only_a: int, only_b: int) -> float:
     return _binomial_two_sided(int(only_a), int(only_a) + int(only_b))
 
 
+def mcnemar_power(n: int, p_only_a: float, p_only_b: float, alpha: float = 0.05) -> float:
+    """Power of the two-sided exact McNemar test (``mcnemar_exact``) at level ``alpha``.
+
+    Each of ``n`` seeds is, independently, one that only arm A solves (with
+    probability ``p_only_a``), only arm B (``p_only_b``), or both or neither.
+    The power is the probability, summed exactly over the trinomial outcomes,
+    that the test's p falls below ``alpha``. The difference in the shares
+    solved is ``p_only_a - p_only_b``; the shares of discordant seeds, not the
+    difference alone, set the power.
+    """
+    n = _checks_count(n)
+    if not (0 <= p_only_a and 0 <= p_only_b and p_only_a + p_only_b <= 1):
+        raise ValueError(f"need probabilities p_only_a, p_only_b >= 0 with sum <= 1, "
+                         f"got {p_only_a!r} and {p_only_b!r}")
+    p_same = 1.0 - p_only_a - p_only_b
+    total = 0.0
+    for a in range(n + 1):
+        for b in range(n + 1 - a):
+            if mcnemar_exact(a, b) < alpha:
+                total += (math.comb(n, a) * math.comb(n - a, b)
+                          * p_only_a ** a * p_only_b ** b * p_same ** (n - a - b))
+    return float(total)
+
+
+def _checks_count(n) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive int (seeds), got {n!r}")
+    return int(n)
+
+
 def _as_pairs(a, b, name="outcomes"):
     a = np.asarray(a, dtype=bool).reshape(-1)
     b = np.asarray(b, dtype=bool).reshape(-1)
@@ -208,6 +264,13 @@ def paired_difference_interval(a, b, z: float = 1.96) -> tuple[float, float]:
     Newcombe's (1998) method 10: the Wilson interval of each arm's share,
     combined with the correlation of the paired outcomes. ``a`` and ``b`` are
     the success flags of the two arms, seed by seed.
+
+    The correlation is Newcombe's corrected phi coefficient: with A seeds both
+    solve, B only a, C only b, D neither (N in all) and the margins e, f, g,
+    h, the numerator AD - BC is lowered by N / 2 when it exceeds N / 2, set
+    to 0 when it lies between 0 and N / 2, and kept when negative; phi is 0
+    when a margin is 0. The plain phi, (AD - BC) / sqrt(efgh), gives a
+    slightly narrower interval when the arms agree more than chance.
     """
     a, b = _as_pairs(a, b)
     n = a.size
@@ -217,7 +280,9 @@ def paired_difference_interval(a, b, z: float = 1.96) -> tuple[float, float]:
     l1, u1 = wilson_interval(both + only_a, n, z)
     l2, u2 = wilson_interval(both + only_b, n, z)
     denom = (both + only_a) * (only_b + neither) * (both + only_b) * (only_a + neither)
-    phi = (both * neither - only_a * only_b) / math.sqrt(denom) if denom > 0 else 0.0
+    cross = both * neither - only_a * only_b
+    cross = cross - n / 2 if cross > n / 2 else (0.0 if cross >= 0 else cross)
+    phi = cross / math.sqrt(denom) if denom > 0 else 0.0
     d = p1 - p2
     low = d - math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2))
     high = d + math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2))

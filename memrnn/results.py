@@ -21,7 +21,8 @@ from .settings import FORMAT, RESULTS_NAME, SweepSettings
 
 __all__ = ["SweepResult", "load_results", "reference_results", "REFERENCES", "finished_runs",
            "load_for_resume", "run_outcome", "run_bits", "budget_table", "choose_learning_rate",
-           "fall_index", "cliff_timing", "threshold_sensitivity", "LEARNED", "STUCK"]
+           "fall_index", "cliff_timing", "threshold_sensitivity", "crossing_fit_numbers", "clipping_counts",
+           "LEARNED", "STUCK"]
 
 #: The shipped reference results: profile name -> file in ``memrnn/results``.
 #: ``python -m memrnn sweep --profile NAME`` recomputes one (``scripts/make-references.sh``
@@ -415,3 +416,47 @@ def first_to_last(result: SweepResult, length: int, key: str, stage: str) -> np.
         raise ValueError(f"no runs at length {length!r}; the lengths are {sorted(result.by_length())}")
     return np.array([r["probe"][stage][key][0] / r["probe"][stage][key][-1]
                      for r in runs if r.get("probe") and r["probe"].get(stage)], dtype=float)
+
+
+def crossing_fit_numbers(sweep: SweepResult, crossing: dict) -> dict:
+    """How well the crossing's logistic curve fits each length, by the names chapter 5 glues.
+
+    ``fit_T`` is the length whose count the curve fits worst (smallest
+    binomial tail, ``information.logistic_fit_check``), with its ``fit_expected``,
+    ``fit_observed``, ``fit_runs``, ``fit_p`` and ``fit_side``; ``fit_rest_p``
+    and ``fit_rest_dev`` the smallest tail and the largest difference of
+    counts elsewhere; ``wilson_below`` the first length whose Wilson interval
+    lies wholly below ``settings.reliable`` (None if none).
+    """
+    from .information import logistic_fit_check, wilson_interval
+
+    fit = logistic_fit_check([r["length"] for r in sweep.runs], [r["success"] for r in sweep.runs],
+                             crossing["a"], crossing["b"])
+    worst = min(fit, key=lambda row: min(row["p_low"], row["p_high"]))
+    rest = [row for row in fit if row is not worst]
+    below = [row["length"] for row in fit
+             if wilson_interval(row["observed"], row["runs"])[1] < sweep.settings.reliable]
+    return {"fit_T": int(worst["length"]), "fit_expected": worst["expected"],
+            "fit_observed": worst["observed"], "fit_runs": worst["runs"],
+            "fit_p": min(worst["p_low"], worst["p_high"]),
+            "fit_side": "or fewer" if worst["p_low"] < worst["p_high"] else "or more",
+            "fit_rest_p": min(min(row["p_low"], row["p_high"]) for row in rest),
+            "fit_rest_dev": max(abs(row["observed"] - row["expected"]) for row in rest),
+            "wilson_below": int(below[0]) if below else None}
+
+
+def clipping_counts(arms: dict, labels=("clipped at 5", "clipped at 1", "no clipping")) -> dict:
+    """Runs solved per length for chapter 6's clipping arms (label -> SweepResult), by glue name.
+
+    ``clip_counts_T`` lists the counts of ``labels`` at each of the first two
+    lengths ``clip_T_first`` and ``clip_T_second``; ``clip_per_T`` is the runs
+    per length; ``clip_edge`` the counts of the last two labels at the first length.
+    """
+    counts = {label: {row["length"]: row["successes"] for row in arms[label].summary()} for label in labels}
+    lengths = list(counts[labels[-1]])
+    out = {f"clip_counts_{T}": ", ".join(str(counts[k][T]) for k in labels) for T in lengths[:2]}
+    out.update(clip_T_first=lengths[0], clip_T_second=lengths[1],
+               clip_per_T=arms[labels[-1]].summary()[0]["runs"],
+               clip_edge=f"{counts[labels[1]][lengths[0]]} and {counts[labels[2]][lengths[0]]}")
+    return out
+

@@ -22,7 +22,8 @@ import numpy as np
 
 from . import _checks
 
-__all__ = ["hidden_grad_norms", "cell_grad_norms", "carousel_grad_norms", "cell_path_ratios",
+__all__ = ["hidden_grad_norms", "cell_grad_norms", "carousel_grad_norms", "cell_grads_by_hops",
+           "cell_path_ratios", "hop_ratios",
            "jacobian_products", "jacobian_bound", "Monitor", "diagnose", "summarize", "find_fall"]
 
 
@@ -70,8 +71,12 @@ def carousel_grad_norms(model, x) -> np.ndarray:
     ``dL/dc_T * f_T * ... * f_{t+1}`` to step t. Every other path leaves the
     cell through ``h_t`` and comes back through the recurrent weights ``U``.
     With ``U = 0`` there are no other paths and this equals
-    ``cell_grad_norms``; otherwise the two differ by what the ``h -> U``
-    paths carry. Needs ``forward(x)`` and ``backward`` of an LSTM first.
+    ``cell_grad_norms``. Otherwise dL/dc_t is this part plus the sum over
+    every path that passes through ``U`` at least once, mixed paths (some
+    steps through ``U``, the rest along the carousel) included; the two parts
+    need not be orthogonal, so their norms do not subtract
+    (``cell_grads_by_hops`` splits the gradient by the number of passes
+    through ``U``). Needs ``forward(x)`` and ``backward`` of an LSTM first.
 
     Returns
     -------
@@ -94,13 +99,92 @@ def carousel_grad_norms(model, x) -> np.ndarray:
     return np.sqrt(np.einsum("tbh,tbh->t", g, g))
 
 
+def cell_grads_by_hops(model, x, max_hops: int = 2) -> np.ndarray:
+    """dL/dc_t split by how many times its path passed back through the recurrent weights ``U``.
+
+    A path from the loss to c_t runs back along the carousel (``c_t`` enters
+    ``c_{t+1}`` times ``f_{t+1}``) and, any number of times, out of the cell
+    through ``h`` and back into an earlier step through ``U`` (``h_{t-1}``
+    enters every gate of step t through ``U``). The backward pass is linear in
+    the gradients it carries, so it can carry one copy per number of passes
+    through ``U``: a copy that crosses ``U`` moves to the next count. The
+    copies sum to the full dL/dc_t; the copy of 0 passes is the carousel
+    alone (``carousel_grad_norms``).
+
+    Parameters
+    ----------
+    model : LSTM or FastLSTM
+        After ``forward(x)`` and ``backward``: the split starts from the
+        dL/dh_T that ``backward`` recorded.
+    x : array_like, shape (T, B, 1)
+        The input of that forward pass.
+    max_hops : int
+        Paths with more passes than this are pooled in the last copy.
+
+    Returns
+    -------
+    ndarray, shape (max_hops + 2, T, B, H)
+        Index k < max_hops + 1 holds the part of dL/dc_t carried by paths
+        with exactly k passes through ``U``; the last index, paths with more
+        than ``max_hops``. Index t - 1 of the second axis belongs to step t.
+    """
+    from .lstm import cell_backward
+
+    _needs_backward(model)
+    if getattr(model, "cell_grads", None) is None:
+        raise TypeError(f"{type(model).__name__} has no cell state: cell_grads_by_hops is for the LSTM")
+    max_hops = _checks.nonnegative_int(max_hops, "max_hops")
+    A, C = model.A.astype(np.float64), model.C.astype(np.float64)
+    W, U = model.W.astype(np.float64), model.U.astype(np.float64)
+    b = np.asarray(model.b, dtype=np.float64).reshape(-1)
+    x = np.asarray(x, dtype=np.float64)
+    T, B, H = model.cell_grads.shape
+    K = max_hops + 2                                               # copies 0 .. max_hops, then "more"
+    d_h = np.zeros((K, B, H))
+    d_h[0] = model.hidden_grads[T - 1]                             # dL/dh_T from the read-out
+    d_c_next = np.zeros((K, B, H))
+    out = np.empty((K, T, B, H))
+    for t in range(T, 0, -1):
+        z = x[t - 1] @ W + A[t - 1] @ U + b                        # the gates of step t, anew
+        with np.errstate(over="ignore"):
+            s = 1.0 / (1.0 + np.exp(-z))
+        gates = np.concatenate([s[:, :2 * H], np.tanh(z[:, 2 * H:3 * H]), s[:, 3 * H:]], axis=1)
+        back = np.zeros((K, B, H))
+        for k in range(K):
+            d_z, d_c_next[k] = cell_backward(d_h[k], d_c_next[k], C[t - 1], C[t], gates,
+                                             d_c_out=out[k, t - 1])
+            back[min(k + 1, K - 1)] += d_z @ U.T                   # one more pass through U
+        d_h = back
+    return out
+
+
+def hop_ratios(model, x, max_hops: int = 2) -> dict:
+    """``||dL/dc_1|| / ||dL/dc_T||`` for the paths with at most k passes through ``U``, and for all.
+
+    Needs ``forward(x)`` and ``backward`` first. Returns ``{0: ..., 1: ...,
+    ..., max_hops: ..., "all": ...}``: each the norm over the batch of the
+    cumulative sum of ``cell_grads_by_hops`` at step 1, over the norm of the
+    full gradient at c_T. Key 0 is the carousel alone; ``"all"`` equals
+    ``cell_path_ratios``' ``full``.
+    """
+    parts = cell_grads_by_hops(model, x, max_hops)
+    cum = np.cumsum(parts[:, 0], axis=0)
+    end = float(np.linalg.norm(parts[:, -1].sum(axis=0)))
+    out = {k: float(np.linalg.norm(cum[k])) / end for k in range(max_hops + 1)}
+    out["all"] = float(np.linalg.norm(cum[-1])) / end
+    return out
+
+
 def cell_path_ratios(model, x, y) -> dict:
     """How much of the gradient at the end reaches the first cell state, by path.
 
     Runs a forward and backward pass of the MSE on ``(x, y)`` and returns
     ``full``, ``||dL/dc_1|| / ||dL/dc_T||`` over all paths, and ``carousel``,
     the same ratio for the part that came along the cell state alone
-    (``carousel_grad_norms``). Their difference is what the ``h -> U`` paths carry.
+    (``carousel_grad_norms``). The rest of the gradient is the sum over every
+    path that passes through ``U`` at least once, mixed paths included; it is
+    not ``full - carousel``, since norms of parts that are not orthogonal do
+    not subtract (see ``cell_grads_by_hops``).
     """
     from .losses import MSELoss
 

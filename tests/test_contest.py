@@ -241,18 +241,53 @@ def test_arm_table_gives_each_arm_its_rate_and_per_length_solved_of_run_with_med
     assert contest.arm_table(final, rates, lengths=(100,)).splitlines()[2].endswith("| 0.003 |  |")
 
 
-@pytest.mark.parametrize("low, high, ending", [
-    (-0.51, -0.04, "the data rule out any advantage of the LSTM."),
-    (0.04, 0.69, "the data rule out any advantage of the RNN."),
-    (-0.19, 0.40, "the data rule out an advantage of the LSTM larger than 40 points, and one of the RNN "
-                  "larger than 19."),
+@pytest.mark.parametrize("only_a, only_b, p, low, high, verdict, ending", [
+    # The shipped primary: the interval excludes 0, the planned exact test does not reject.
+    (1, 7, 0.0703, -0.51, -0.04, "does not reject at the 5 % level, so neither is shown to be better",
+     "That interval is approximate: it excludes 0, but the planned test does not reject"),
+    (7, 1, 0.0703, 0.04, 0.51, "does not reject", "it excludes 0, but the planned test does not reject"),
+    (1, 2, 1.0, -0.19, 0.40, "does not reject",
+     "the data leave room for an advantage of up to 40 points for the LSTM and up to 19 for the RNN."),
+    (1, 9, 0.021, -0.61, -0.12, "rejects at the 5 % level: the RNN beats the LSTM on these seeds", ""),
+    (9, 1, 0.021, 0.12, 0.61, "rejects at the 5 % level: the LSTM beats the RNN on these seeds", ""),
 ])
-def test_describe_says_what_the_interval_rules_out(low, high, ending):
-    row = {"n": 20, "wins_a": 3, "wins_b": 9, "only_a": 1, "only_b": 7, "p": 0.0703, "low": low, "high": high}
+def test_describe_says_beats_only_when_the_planned_test_rejects(only_a, only_b, p, low, high, verdict,
+                                                                 ending):
+    row = {"n": 20, "wins_a": 3, "wins_b": 9, "only_a": only_a, "only_b": only_b, "p": p, "low": low,
+           "high": high}
     text = contest.describe(row, "the LSTM", "the RNN")
-    assert text.startswith("The LSTM solves 3 of the 20 seeds and the RNN, 9; on 1 seed only the LSTM "
-                           "succeeds, on 7 only the RNN (exact McNemar $p = 0.07$).")
-    assert f"runs from {100 * low:+.0f} to {100 * high:+.0f} points: " + ending in text
+    assert text.startswith(f"The LSTM solves 3 of the 20 seeds and the RNN, 9; on {only_a} seed")
+    assert f"(exact McNemar, $p = {p:.2g}$)" in text
+    assert verdict in text and ending in text
+    assert "rule out" not in text
+    assert f"runs from {100 * low:+.0f} to {100 * high:+.0f} points" in text
+    assert ("beats" in text) == (p < 0.05)
+
+
+def test_describe_judges_an_exploratory_row_by_its_holm_adjusted_p():
+    row = {"family": "length", "n": 10, "wins_a": 10, "wins_b": 0, "only_a": 10, "only_b": 0, "p": 0.002,
+           "p_holm": 0.037, "low": 0.61, "high": 1.0}
+    assert contest.planned_p(row) == (0.037, "exact McNemar, Holm-adjusted")
+    assert "the chrono start beats bias 3" in contest.describe(row, "the chrono start", "bias 3")
+    weak = dict(row, p=0.03, p_holm=0.4, only_a=6, only_b=0)
+    text = contest.describe(weak, "the chrono start", "bias 3")
+    assert "beats" not in text and r"$p_{\mathrm{Holm}} = 0.4$" in text
+    assert contest.planned_p({"family": "primary", "p": 0.07, "p_holm": 0.07})[0] == 0.07
+
+
+def test_describe_on_the_shipped_contest_says_beats_only_where_the_planned_test_rejects():
+    final = contest.load_experiment()["final"]
+    if not final:
+        pytest.skip("no gating results ship yet")
+    for row in contest.compare_family(final):
+        text = contest.describe(row, contest.NAMES[row["a"][0]], contest.NAMES[row["b"][0]])
+        assert ("beats" in text) == (contest.planned_p(row)[0] < 0.05), row["label"]
+        assert "rule out" not in text
+    primary = contest.compare(final, *contest.PRIMARY)
+    # The shipped primary: 1 seed against 7, exact p = 0.070, not rejected; the interval excludes 0.
+    assert (primary["only_a"], primary["only_b"]) == (1, 7)
+    assert primary["p"] == pytest.approx(0.0703, abs=5e-4) and primary["high"] < 0
+    assert "neither is shown to be better" in contest.describe(primary, "the LSTM", "the RNN")
 
 
 # --- the closeness rule --------------------------------------------------------------------------

@@ -195,3 +195,61 @@ def test_bootstrap_interval_brackets_the_statistic():
     assert lo < np.median(x) < hi and hi - lo < 1.5
     lo, hi = bootstrap_interval(x, x - 2.0, paired=True)
     assert lo == pytest.approx(2.0) and hi == pytest.approx(2.0)
+
+
+def test_mcnemar_power_sums_the_rejecting_outcomes_exactly():
+    from memrnn.information import mcnemar_exact, mcnemar_power
+
+    # With 5 discordant seeds at most, the smallest two-sided p is 2 / 2^5 = 0.0625: no power.
+    assert mcnemar_power(5, 0.0, 1.0) == 0.0
+    # All 6 seeds discordant for B: p = 2 / 64 < 0.05 always.
+    assert mcnemar_power(6, 0.0, 1.0) == pytest.approx(1.0)
+    # Against a simulation of the same design.
+    rng = np.random.default_rng(0)
+    draws = rng.multinomial(20, [0.05, 0.35, 0.60], size=20000)
+    sim = np.mean([mcnemar_exact(int(a), int(b)) < 0.05 for a, b, _ in draws])
+    assert mcnemar_power(20, 0.05, 0.35) == pytest.approx(sim, abs=0.01)
+    # The shipped primary's discordant shares (1 and 7 of 20 seeds): 7 % with 10 seeds, 46 % with 20.
+    assert mcnemar_power(10, 0.05, 0.35) == pytest.approx(0.072, abs=0.001)
+    assert mcnemar_power(20, 0.05, 0.35) == pytest.approx(0.455, abs=0.001)
+    for bad in ((0, 0.1, 0.1), (10, -0.1, 0.1), (10, 0.6, 0.6)):
+        with pytest.raises(ValueError):
+            mcnemar_power(*bad)
+
+
+def _wilson(k, n, z=1.959964):
+    centre, half = (k + z * z / 2) / (n + z * z), z * np.sqrt(k * (n - k) / n + z * z / 4) / (n + z * z)
+    return centre - half, centre + half
+
+
+@pytest.mark.parametrize("both, only_a, only_b, neither, cross", [
+    (1, 1, 7, 12, 0.0),                        # AD - BC = 5 <= N/2 = 10.5: phi is 0
+    (59, 6, 16, 80, 59 * 80 - 6 * 16 - 161 / 2),   # AD - BC = 4624 > N/2: lowered by 80.5
+    (0, 6, 9, 5, -54.0),                       # negative: kept
+])
+def test_paired_interval_uses_newcombes_corrected_phi(both, only_a, only_b, neither, cross):
+    """Newcombe (1998), method 10, computed here by hand from its formula."""
+    from memrnn.information import paired_difference_interval
+
+    n = both + only_a + only_b + neither
+    a = [1] * both + [1] * only_a + [0] * only_b + [0] * neither
+    b = [1] * both + [0] * only_a + [1] * only_b + [0] * neither
+    p1, p2 = (both + only_a) / n, (both + only_b) / n
+    (l1, u1), (l2, u2) = _wilson(both + only_a, n, 1.96), _wilson(both + only_b, n, 1.96)
+    phi = cross / np.sqrt((both + only_a) * (only_b + neither) * (both + only_b) * (only_a + neither))
+    low = p1 - p2 - np.sqrt((p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2)
+    high = p1 - p2 + np.sqrt((u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2)
+    assert paired_difference_interval(a, b) == pytest.approx((low, high), rel=1e-12)
+
+
+def test_logistic_fit_check_counts_each_length_against_the_curve():
+    from memrnn.information import logistic_fit_check
+
+    # a = 0, b = 0: p = 1/2 everywhere. 4 runs at T = 1 with 4 successes, 2 at T = 2 with 1.
+    rows = logistic_fit_check([1, 1, 1, 1, 2, 2], [1, 1, 1, 1, 1, 0], 0.0, 0.0)
+    assert [(r["length"], r["runs"], r["observed"]) for r in rows] == [(1, 4, 4), (2, 2, 1)]
+    assert rows[0]["expected"] == pytest.approx(2.0) and rows[0]["p_high"] == pytest.approx(1 / 16)
+    assert rows[0]["p_low"] == pytest.approx(1.0)
+    assert rows[1]["p_low"] == pytest.approx(3 / 4) and rows[1]["p_high"] == pytest.approx(3 / 4)
+    with pytest.raises(ValueError, match="equal length"):
+        logistic_fit_check([1, 2], [1], 0.0, 0.0)

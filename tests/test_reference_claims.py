@@ -112,3 +112,51 @@ def test_the_jacobian_product_collapses_while_its_bound_grows(reference):
     assert numbers["bound_init_far"] < 5 * numbers["sv_init_far"]
     assert numbers["sv_final_far"] < 1e-2 * numbers["sv_init_far"]
     assert numbers["bound_final_far"] > 1
+
+
+def test_the_logistic_curve_misses_the_edge_at_one_length_and_fits_the_rest(reference):
+    """Chapter 5: the crossing leans on a curve that expects 17.5 of 20 at T = 12 where 14 succeeded."""
+    from memrnn import information
+
+    c = reference.crossing()
+    fit = information.logistic_fit_check([r["length"] for r in reference.runs],
+                                         [r["success"] for r in reference.runs], c["a"], c["b"])
+    worst = min(fit, key=lambda row: min(row["p_low"], row["p_high"]))
+    assert worst["length"] == 12 and worst["observed"] < worst["expected"]
+    assert worst["p_low"] < 0.05                             # the misfit is named in the text
+    rest = [row for row in fit if row is not worst]
+    assert max(abs(row["observed"] - row["expected"]) for row in rest) < 2.0
+    assert min(min(row["p_low"], row["p_high"]) for row in rest) > 0.2
+    # The model-free bracket: every run solves T = 10; 17 is the first length whose Wilson
+    # interval lies below 80 %.
+    rows = {row["length"]: row for row in fit}
+    assert rows[10]["observed"] == rows[10]["runs"]
+    below = [T for T, row in rows.items()
+             if information.wilson_interval(row["observed"], row["runs"])[1] < reference.settings.reliable]
+    assert below[0] == 17 and c["low"] < below[0]
+
+
+def test_clipping_counts_length_by_length_and_how_often_each_level_clips(reference):
+    """Chapter 6: the counts that replace 'reliably ... and none without', and the clipped shares."""
+    clip5, clip1 = (results.reference_results(f"reference-clip{c}") for c in (5, 1))
+    arms = (("5", clip5), ("1", clip1), ("none", reference.restricted(clip5.settings.lengths)))
+    counts = {name: {row["length"]: row["successes"] for row in res.summary()} for name, res in arms}
+    assert [counts[k][15] for k in ("5", "1", "none")] == [18, 16, 15]
+    assert [counts[k][20] for k in ("5", "1", "none")] == [9, 8, 4]
+    # "Only the clipped runs count as reliable at T = 15, but that line falls between 16 and 15 runs."
+    assert clip1.largest_reliable_length() == 15 and clip5.largest_reliable_length() == 15
+    assert reference.restricted(clip5.settings.lengths).largest_reliable_length() is None
+    numbers = report.clipping(reference, {"5": clip5, "1": clip1})
+    assert numbers["clip5_share"] < 5                # the spikes only
+    assert numbers["clip1_share"] > 50               # most updates
+
+
+def test_the_chapters_glue_the_same_fit_and_clipping_numbers(reference):
+    fit = results.crossing_fit_numbers(reference, reference.crossing())
+    assert (fit["fit_T"], fit["fit_observed"], fit["fit_runs"], fit["wilson_below"]) == (12, 14, 20, 17)
+    assert fit["fit_expected"] == pytest.approx(17.5, abs=0.1) and fit["fit_side"] == "or fewer"
+    clip1 = results.reference_results("reference-clip1")
+    arms = {"no clipping": reference, "clipped at 5": results.reference_results("reference-clip5"),
+            "clipped at 1": clip1}
+    counts = results.clipping_counts({k: v.restricted(clip1.settings.lengths) for k, v in arms.items()})
+    assert counts["clip_counts_15"] == "18, 16, 15" and counts["clip_edge"] == "16 and 15"

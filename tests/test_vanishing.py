@@ -318,3 +318,67 @@ def test_the_linear_rnn_exercise_solution():
                        atol=1e-8 * np.abs(R_rand).max() ** H)
     rows = np.vstack([W_rand @ np.linalg.matrix_power(R_rand, k) for k in range(H)])
     assert np.linalg.matrix_rank(rows) == H
+
+
+def _lstm_pass(cls, T=6, B=5, H=3, seed=4, forget_bias=1.0):
+    x, y = next(memrnn.generate_samples(B, T, seed=seed))
+    model = cls(1, H, 1, seed=seed, forget_bias=forget_bias)
+    randomize_weights(model, seed=seed, scale=0.9)
+    loss = MSELoss()
+    loss.forward(model.forward(x), y)
+    model.backward(loss.backward())
+    return model, x, y
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_gradient_by_hops_sums_to_the_full_gradient_and_starts_with_the_carousel(fast):
+    from memrnn.fast_lstm import FastLSTM
+    from memrnn.lstm import LSTM
+
+    model, x, _ = _lstm_pass(FastLSTM if fast else LSTM)
+    parts = vanishing.cell_grads_by_hops(model, x, max_hops=2)
+    assert parts.shape == (4,) + model.cell_grads.shape
+    np.testing.assert_allclose(parts.sum(axis=0), model.cell_grads, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(np.sqrt(np.einsum("tbh,tbh->t", parts[0], parts[0])),
+                               vanishing.carousel_grad_norms(model, x), rtol=1e-10)
+    assert np.all(parts[1:, -1] == 0.0)              # at c_T nothing has passed through U yet
+    ratios = vanishing.hop_ratios(model, x, max_hops=2)
+    full = vanishing.cell_grad_norms(model)
+    assert ratios["all"] == pytest.approx(full[0] / full[-1], rel=1e-10)
+    assert ratios[0] == pytest.approx(vanishing.carousel_grad_norms(model, x)[0] / full[-1], rel=1e-10)
+
+
+def test_each_hop_count_is_the_matching_power_of_U_in_the_backward_pass():
+    """Scaling U by e in the backward pass alone scales the paths with k passes by e^k.
+
+    So dL/dc_t, as a polynomial in e, has the parts of ``cell_grads_by_hops`` as
+    coefficients: recovered here from LSTM.backward at T distinct e by solving the
+    Vandermonde system, independently of the split.
+    """
+    from memrnn.lstm import LSTM
+
+    T = 6
+    model, x, y = _lstm_pass(LSTM, T=T)
+    parts = vanishing.cell_grads_by_hops(model, x, max_hops=T - 1)
+    assert np.all(parts[-1] == 0.0)                  # no path has more than T - 1 passes
+    U, eps = model.U.copy(), np.linspace(0.3, 1.7, T)
+    grads = []
+    loss = MSELoss()
+    for e in eps:
+        loss.forward(model.forward(x), y)
+        model.U = e * U                              # the forward pass kept its states
+        model.backward(loss.backward())
+        grads.append(model.cell_grads.copy())
+        model.U = U
+    coef = np.linalg.solve(np.vander(eps, T, increasing=True), np.array(grads).reshape(T, -1))
+    np.testing.assert_allclose(coef.reshape(parts[:-1].shape), parts[:-1], rtol=1e-6, atol=1e-10)
+
+
+def test_gradient_by_hops_names_its_bad_input():
+    model, x, _ = _pass()
+    with pytest.raises(TypeError, match="no cell state"):
+        vanishing.cell_grads_by_hops(model, x)
+    from memrnn.lstm import LSTM
+    lstm, x, _ = _lstm_pass(LSTM)
+    with pytest.raises(ValueError, match="max_hops"):
+        vanishing.cell_grads_by_hops(lstm, x, max_hops=-1)
