@@ -127,3 +127,8 @@ def int_sequence(values, name: str, empty_ok: bool = False) -> tuple:
     if not out and not empty_ok:
         raise ValueError(f"{name} is empty: give at least one")
     return out
+
+
+def uniform_source(seed):
+    """The ``uniform`` draw of ``seed``: NumPy's global state for None, else a Generator."""
+    return np.random.uniform if seed is None else rng_from(seed).uniform

@@ -62,7 +62,7 @@ def generate_samples(batch_size, seq_length, seed=None, dtype=np.float64
     batch_size = _checks.positive_int(batch_size, "batch_size")
     seq_length = _checks.positive_int(seq_length, "seq_length")
     dtype = _checks.float_dtype(dtype)
-    draw = np.random.uniform if seed is None else _checks.rng_from(seed).uniform
+    draw = _checks.uniform_source(seed)
     # The checks above run eagerly; only the infinite loop is lazy.
     return _stream(draw, batch_size, seq_length, dtype)
 

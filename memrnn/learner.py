@@ -7,13 +7,11 @@ draws a fresh batch, runs forward, backward and one SGD step, and every
 
 from __future__ import annotations
 
-import contextlib
 import warnings
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
-from . import _checks
+from . import _blas, _checks
 from .optim import SGD
 
 __all__ = ["Learner", "TrainingDiverged"]
@@ -124,7 +122,7 @@ class Learner:
         self.y_hats = None
         self.y_trues = None
 
-    def train(self, iter_steps, lr, log_steps=50, *, progress=True, blas_threads=1, clip=None,
+    def train(self, iter_steps, lr, log_steps=50, *, progress=True, blas_threads=_blas.THREADS, clip=None,
               callback=None):
         """Run exactly ``iter_steps`` updates.
 
@@ -176,8 +174,7 @@ class Learner:
         if callback is not None and not callable(callback):
             raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
         self.callback = callback
-        limit = (contextlib.nullcontext() if blas_threads is None else
-                 threadpool_limits(_checks.positive_int(blas_threads, "blas_threads"), "blas"))
+        limit = _blas.limit(blas_threads)
         # Overflow is caught by _finite and _guard and reported as divergence, so
         # NumPy's own warnings would only be noise. The bar is advanced by hand,
         # once per update: iterating over it as well would count every step twice.

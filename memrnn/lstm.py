@@ -33,9 +33,10 @@ from __future__ import annotations
 import numpy as np
 
 from . import _checks
-from .model import Model, lecun_uniform, uniform_source
+from ._checks import uniform_source
+from .model import Model, lecun_uniform
 
-__all__ = ["LSTM", "PARAM_NAMES", "sigmoid", "cell_backward"]
+__all__ = ["LSTM", "PARAM_NAMES", "sigmoid", "cell_backward", "chrono_biases"]
 
 #: Parameter names, in the order ``set_weights`` accepts them as a sequence.
 PARAM_NAMES = ("W", "U", "b", "V", "by")
@@ -246,3 +247,16 @@ class LSTM(Model):
 
         self.hidden_grads, self.cell_grads = d_h[1:], d_c[1:]   # h_0, c_0 are no states to learn
         return self._set_grads({"d_W": d_W, "d_U": d_U, "d_b": d_b, "d_V": d_V, "d_by": d_by})
+
+
+def chrono_biases(model, t_max: int, rng) -> None:
+    """Set an LSTM's gate biases to the chrono initialisation.
+
+    Tallec & Ollivier (2018): each unit's forget bias is ``log(u)`` with
+    ``u ~ U(1, t_max - 1)``, and its input bias is the negative, so that the
+    units start with forgetting times spread over the lengths up to ``t_max``.
+    """
+    H = model.hidden_size
+    b_f = np.log(rng.uniform(1.0, t_max - 1.0, size=H))
+    model.b[H:2 * H, 0] = b_f
+    model.b[0:H, 0] = -b_f

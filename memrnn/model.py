@@ -194,8 +194,3 @@ def lecun_uniform(uniform, fan_in: int, shape, dtype) -> np.ndarray:
     """
     lim = np.sqrt(3.0 / fan_in)
     return uniform(-lim, lim, size=shape).astype(dtype)
-
-
-def uniform_source(seed):
-    """The ``uniform`` draw of ``seed``: NumPy's global state for None, else a Generator."""
-    return np.random.uniform if seed is None else _checks.rng_from(seed).uniform

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .model import Model, lecun_uniform, uniform_source
+from ._checks import uniform_source
+from .model import Model, lecun_uniform
 
 __all__ = ["RNN", "PARAM_NAMES"]
 

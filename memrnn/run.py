@@ -19,10 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _checks, _io, vanishing
+from . import _blas, _checks, _io, vanishing
 from .data import generate_samples
 from .learner import Learner, TrainingDiverged
 from .losses import MSELoss
+from .lstm import chrono_biases
 from .optim import OPTIMIZERS
 from .settings import Training
 
@@ -74,19 +75,6 @@ def make_model(training: Training, seed, length: int | None = None):
             chrono_biases(model, training.chrono_tmax or length, _side_stream(seed))
         return model
     raise ValueError(f"model must be 'rnn' or 'lstm', got {training.model!r}")
-
-
-def chrono_biases(model, t_max: int, rng) -> None:
-    """Set an LSTM's gate biases to the chrono initialisation.
-
-    Tallec & Ollivier (2018): each unit's forget bias is ``log(u)`` with
-    ``u ~ U(1, t_max - 1)``, and its input bias is the negative, so that the
-    units start with forgetting times spread over the lengths up to ``t_max``.
-    """
-    H = model.hidden_size
-    b_f = np.log(rng.uniform(1.0, t_max - 1.0, size=H))
-    model.b[H:2 * H, 0] = b_f
-    model.b[0:H, 0] = -b_f
 
 
 def _side_stream(seed) -> np.random.Generator:
@@ -180,13 +168,11 @@ def train_one(training: Training, length: int, repeat: int, *, callback=None, pr
     learner : Learner
         The trained learner, with its model.
     """
-    from threadpoolctl import threadpool_limits
-
     start, cpu_start = time.perf_counter(), time.process_time()
     t = training
     init_ss, train_ss, eval_ss = run_seed(t.seed, length, repeat).spawn(3)
     dtype = np.dtype(t.dtype)
-    with threadpool_limits(1, "blas"):
+    with _blas.limit():
         model = make_model(t, init_ss, length)
         x_probe, y_probe = next(generate_samples(t.batch, length, seed=eval_ss, dtype=dtype))
         before = vanishing.summarize(model, x_probe, y_probe) if probe else None

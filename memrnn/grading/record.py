@@ -262,7 +262,7 @@ class Recorder:
         number = len(self.objects)
         self.objects.append(obj)
         # Calls the student's code makes to callables stored on the check's objects
-        # (the check's counted update) are side effects the replay must repeat.
+        # are side effects the replay must repeat.
         for name, value in list(vars(obj).items()):
             if callable(value) and not isinstance(value, type):
                 setattr(obj, name, self._callback(number, name, value))
