@@ -7,6 +7,8 @@ import os
 import sysconfig
 import traceback
 
+import numpy as np
+
 
 class Report:
     """The outcome of one self-check: a list of (check, passed, explanation).
@@ -89,6 +91,20 @@ def crash(report: Report, what: str, err: BaseException) -> Report:
         why = f"your code raised {last}" + (f", at your {where}" if where else "")
     report.add(what, False, why)
     return report
+
+
+def as_numbers(report: Report, what: str, value, check: str, hint: str):
+    """The student's returned ``value`` as a float array, or None after adding why it is not one.
+
+    ``what`` names the student's function, ``check`` the finding, ``hint`` what to return.
+    """
+    if returned_nothing(report, what, value, hint):
+        return None
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        report.add(check, False, f"{what} returned a {type(value).__name__}; {hint}")
+        return None
 
 
 def returned_nothing(report: Report, what: str, value, hint: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..gradcheck import numerical_gradient, relative_error
-from ._report import Report, crash, returned_nothing
+from ._report import Report, as_numbers, crash, returned_nothing
 
 
 def check_generator(generate_samples, batch_size=256, seq_length=6) -> Report:
@@ -151,13 +151,9 @@ def check_numerical_gradient(numerical_gradient, seed=0) -> Report:
         g = numerical_gradient(f, x, 1e-5)
     except Exception as err:
         return crash(report, "runs on a known function", err)
-    if returned_nothing(report, "numerical_gradient", g, "return the array of estimates"):
-        return report
-    try:
-        g = np.asarray(g, dtype=float)
-    except (TypeError, ValueError):
-        report.add("returns an array", False, f"numerical_gradient returned a "
-                   f"{type(g).__name__}; return an array shaped like x")
+    g = as_numbers(report, "numerical_gradient", g, "returns an array",
+                   "return the array of estimates, shaped like x")
+    if g is None:
         return report
     if not report.add("returns one entry per coordinate", g.shape == x.shape,
                       f"expected shape {x.shape}, got {g.shape}"):

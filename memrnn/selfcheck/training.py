@@ -6,7 +6,7 @@ import inspect
 
 import numpy as np
 
-from ._report import Report, crash, returned_nothing
+from ._report import Report, as_numbers, crash, returned_nothing
 
 
 def _is_number(value) -> bool:
@@ -210,13 +210,9 @@ def check_grad_norms(hidden_grad_norms) -> Report:
         got = hidden_grad_norms(model)
     except Exception as err:
         return crash(report, "runs after a backward pass", err)
-    if returned_nothing(report, "hidden_grad_norms", got, "return the norms, one per time step"):
-        return report
-    try:
-        got = np.asarray(got, dtype=float)
-    except (TypeError, ValueError):
-        report.add("returns numbers", False, f"hidden_grad_norms returned a "
-                   f"{type(got).__name__}; return an array of shape (T,)")
+    got = as_numbers(report, "hidden_grad_norms", got, "returns numbers",
+                     "return the norms, one per time step: an array of shape (T,)")
+    if got is None:
         return report
     if not report.add("one value per time step, shape (T,)", got.shape == expected.shape,
                       f"expected shape {expected.shape}, got {got.shape}: take the norm over the "
