@@ -366,7 +366,11 @@ def test_download_button_gives_the_executed_notebook(desktop, page_name, tmp_pat
     nbformat.validate(nb)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert code and all(c.execution_count for c in code), "the download is not executed"
-    pictures = sum("image/png" in o.get("data", {}) for c in code for o in c.outputs)
+    # A figure the text refers to is an image attached to that text (the plain notebook); the
+    # others are the outputs of the cells that draw them.
+    pictures = (sum("image/png" in o.get("data", {}) for c in code for o in c.outputs)
+                + sum(any(m.startswith("image/") for m in a) for c in nb.cells
+                      if c.cell_type == "markdown" for a in c.get("attachments", {}).values()))
     assert pictures >= EXPECTED_FIGURES[page_name], f"{pictures} figures in the download"
     REPORT["downloads"].append(f"{page_name}: {target.name}, {len(code)} code cells")
 
