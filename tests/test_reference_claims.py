@@ -160,3 +160,23 @@ def test_the_chapters_glue_the_same_fit_and_clipping_numbers(reference):
             "clipped at 1": clip1}
     counts = results.clipping_counts({k: v.restricted(clip1.settings.lengths) for k, v in arms.items()})
     assert counts["clip_counts_15"] == "18, 16, 15" and counts["clip_edge"] == "16 and 15"
+
+
+def test_clipping_keeps_more_gradient_early_in_the_runs_that_fail():
+    """Chapter 6: "in doing so it keeps more of the gradient at the early steps: fewer clipped
+    runs fall into saturation" (the failed runs, clipped at 5 against the same seeds unclipped)."""
+    import numpy as np
+
+    clipped, plain = results.reference_results("reference-clip5"), results.reference_results()
+    for T in (20, 25, 30):
+        def failed(res, T=T):
+            return [r for r in res.runs if r["length"] == T and not r["success"]
+                    and r["probe"] is not None]
+        c, p = failed(clipped), failed(plain)
+        assert c and p, T
+        ratio = [np.median([r["probe"]["final"]["hidden_norms"][0] / r["probe"]["final"]["hidden_norms"][-1]
+                            for r in runs]) for runs in (c, p)]
+        assert ratio[0] > 10 * ratio[1], (T, ratio)
+        if T < 30:
+            sat = [np.median([r["probe"]["final"]["saturated"] for r in runs]) for runs in (c, p)]
+            assert sat[0] < sat[1], (T, sat)

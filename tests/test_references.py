@@ -147,6 +147,11 @@ def test_the_primary_comparison_leans_to_the_rnn_but_its_planned_test_does_not_r
     # "... and with the budget": a tie after 10 000 updates.
     tie = contest.compare_at(finals, *contest.PRIMARY, budget=10_000)
     assert tie["wins_a"] == tie["wins_b"] and tie["p"] == 1.0
+    # "At no threshold or budget reported here does the LSTM lead."
+    for kw in [{"threshold_bits": t} for t in (0.5, 0.75, 0.9, 1.0)] + \
+              [{"budget": b} for b in (5000, 10_000)]:
+        r = contest.compare_at(finals, *contest.PRIMARY, **kw)
+        assert r["wins_a"] <= r["wins_b"], kw
 
 
 def test_the_primary_was_named_after_a_pilot_that_leaned_the_same_way_and_has_little_power():
