@@ -320,13 +320,18 @@ def load(folder=None, contest_folder=None) -> dict:
     folders = [shipped_folder() if folder is None else Path(folder),
                contest.shipped_folder() if contest_folder is None else Path(contest_folder)]
 
-    def get(name, expected):
-        for f in folders:
-            res = contest._load(f, name)
-            if res is not None:
-                _check_settings(res, expected, f / name)
-                return res
-        return None
+    read = {}
+
+    def get(name, expected):            # a sweep two arms share is read once, and is the same object
+        if name not in read:
+            read[name] = None
+            for f in folders:
+                res = contest._load(f, name)
+                if res is not None:
+                    _check_settings(res, expected, f / name)
+                    read[name] = res
+                    break
+        return read[name]
 
     out = {"grid": {}, "final": {}, "rates": {}, "sources": {}, "incomplete": {}}
 
