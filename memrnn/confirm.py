@@ -262,6 +262,8 @@ LABELS = {"lstm": "LSTM, forget bias 1", "rnn21": "RNN, H = 21", "chrono": "chro
           "lstmmean": f"constant bias {CHRONO_ARMS['lstmmean']['forget_bias']:.2f}",
           "lstm3": "constant bias 3"}
 #: The arms as a sentence names them.
+#: The primary arms in a table's header.
+SHORT = {"lstm": "LSTM", "rnn21": "RNN"}
 NAMES = {"lstm": "the LSTM with bias 1", "rnn21": "the RNN with H = 21", "chrono": "chrono as run",
          "chrono50": "chrono with T fixed at 50", "lstmlog": "the constant bias log(T - 1)",
          "lstmmean": "the constant bias of chrono's mean", "lstm3": "the constant bias of 3"}
@@ -391,18 +393,20 @@ def grid_rows(data: dict, part: str) -> list[dict]:
     return rows
 
 
-def grid_markdown(data: dict, part: str) -> str:
+def grid_markdown(data: dict, part: str, notes: bool = True) -> str:
     """Markdown: ``grid_rows`` as a table, the kept rate's cell in bold, with a line of notes below.
 
     Each cell: selection runs solved of those run, and their mean held-out
     MSE (a diverged run counted as 10/3). A cell still short of its planned
-    runs says so; an arm whose grid is incomplete has no rate yet.
+    runs says so; an arm whose grid is incomplete has no rate yet. With
+    ``notes``, a line below the table says what a cell holds and what its
+    marks mean (the contest's reused runs, a shared grid).
     """
     rows = grid_rows(data, part)
     rates = rate_grid(part)
     lines = ["| arm | " + " | ".join(f"$\\eta = {lr:g}$" for lr in rates) + " | rate kept |",
              "|---|" + "---:|" * len(rates) + "---|"]
-    notes = set()
+    marks = set()
     for row in rows:
         cells = []
         for lr in rates:
@@ -415,7 +419,7 @@ def grid_markdown(data: dict, part: str) -> str:
                 text += f" ({c['runs']} of {c['planned']} run)"
             if c["reused"]:
                 text += " †"
-                notes.add("† the contest's own selection runs, reused: the same settings and seeds.")
+                marks.add("† the contest's own selection runs, reused: the same settings and seeds.")
             cells.append(f"**{text}**" if lr == row["rate"] else text)
         if row["rate"] is None:
             kept = "none yet: grid incomplete"
@@ -426,12 +430,12 @@ def grid_markdown(data: dict, part: str) -> str:
         label = row["label"]
         if row["twin"]:
             label += " ‡"
-            notes.add(f"‡ the same selection runs as {LABELS[row['twin']]}: at T = 50 the two starts "
+            marks.add(f"‡ the same selection runs as {LABELS[row['twin']]}: at T = 50 the two starts "
                       "draw the same biases.")
         lines.append(f"| {label} | " + " | ".join(cells) + f" | {kept} |")
     head = "Each cell: selection runs that remember at least 1 bit, of those run; mean held-out MSE " \
            "(a diverged run counts as 10/3)."
-    return "\n".join(lines) + "\n\n" + " ".join([head, *sorted(notes)])
+    return "\n".join(lines) + ("\n\n" + " ".join([head, *sorted(marks)]) if notes else "")
 
 
 def _final_pair(data: dict, part: str, a: str, b: str) -> dict:
@@ -528,8 +532,9 @@ def _p(p: float) -> str:
 def exploratory_markdown(rows: list[dict]) -> str:
     """Markdown: ``exploratory``'s rows, the planned cell marked; every other p is unadjusted."""
     a, b = PRIMARY_ARMS
-    lines = [f"| updates | bits | {LABELS[a]} | {LABELS[b]} | only {LABELS[a]} | only {LABELS[b]} | "
-             f"exact $p$ | {LABELS[a]} − {LABELS[b]}, points |", "|---:|---:|---:|---:|---:|---:|---:|---|"]
+    a, b = SHORT[a], SHORT[b]
+    lines = [f"| updates | bits | {a} solved | {b} solved | only {a} | only {b} | "
+             f"exact $p$ | {a} − {b}, points |", "|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
         cells = [_spaced(r["budget"]), f"{r['threshold']:g}", f"{r['wins_a']}/{r['n']}",
                  f"{r['wins_b']}/{r['n']}", str(r["only_a"]), str(r["only_b"]), _p(r["p"]),
@@ -544,7 +549,7 @@ def exploratory_markdown(rows: list[dict]) -> str:
 def bits_markdown(rows: list[dict]) -> str:
     """Markdown: per budget, the signed-rank test on the bits of each pair (exploratory, unadjusted)."""
     a, b = PRIMARY_ARMS
-    lines = [f"| updates | signed-rank $p$ | median of {LABELS[a]} − {LABELS[b]}, bits (95 % bootstrap) |",
+    lines = [f"| updates | signed-rank $p$ | median of {SHORT[a]} − {SHORT[b]}, bits (95 % bootstrap) |",
              "|---:|---:|---|"]
     seen = set()
     for r in rows:
@@ -632,8 +637,11 @@ def numbers(data: dict) -> dict:
     ``conf_verdict``, ``conf_text`` (Markdown); ``conf_explore_table``,
     ``conf_bits_table``, ``conf_chrono_table`` (Markdown) and
     ``conf_budget_counts`` (the counts at 1 bit after each budget, in words);
-    ``conf_cpu_*`` (hours) and ``conf_cpu_runs``. Raises ValueError while a
-    planned sweep is missing or short.
+    ``conf_cpu_*`` (hours) and ``conf_cpu_runs``; the plan's own numbers
+    ``conf_alpha``, ``conf_min_diff`` (points), ``conf_pairs``,
+    ``conf_budget`` and the simulated power (``power``, percent) for 40 % and
+    45 % against 15 % solved, ``conf_power_40`` and ``conf_power_45``.
+    Raises ValueError while a planned sweep is missing or short.
     """
     if data["incomplete"] or len(data["rates"]) < len(arms()):
         raise ValueError(f"the experiment is not complete: {data['incomplete']}")
@@ -660,4 +668,8 @@ def numbers(data: dict) -> dict:
     for key in ("grid", "final", "total", "grid_primary", "grid_chrono", "final_primary", "final_chrono"):
         out[f"conf_cpu_{key}"] = cost[key]
     out["conf_cpu_runs"] = cost["runs"]
+    out.update(conf_alpha=ALPHA, conf_min_diff=100 * MIN_DIFFERENCE, conf_pairs=PRIMARY_FRESH["repeats"],
+               conf_budget=_spaced(PRIMARY_BUDGET),
+               conf_power_40=100 * power(PRIMARY_FRESH["repeats"], 0.40, 0.15),
+               conf_power_45=100 * power(PRIMARY_FRESH["repeats"], 0.45, 0.15))
     return out

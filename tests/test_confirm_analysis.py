@@ -267,6 +267,8 @@ def test_grid_rows_count_solved_runs_and_mean_mse(experiment):
     assert [chrono["lstm3"]["cells"][lr]["reused"] for lr in C.CHRONO_GRID] == [True, True, True, False]
     text = C.grid_markdown(experiment, "chrono")
     assert "chrono, T fixed at 50 ‡" in text and "†" in text and "by noise" not in text
+    bare = C.grid_markdown(experiment, "chrono", notes=False)
+    assert text.startswith(bare) and "Each cell" in text and "Each cell" not in bare
     with pytest.raises(ValueError, match="part"):
         C.grid_rows(experiment, "nope")
 
@@ -396,6 +398,7 @@ def test_every_budget_and_threshold(experiment):
         assert at[k, 1.0]["p_bits"] == pytest.approx(scipy_stats.wilcoxon(x, y).pvalue, rel=1e-6)
     text = C.exploratory_markdown(rows)
     assert text.count("(primary)") == 1 and len(text.splitlines()) == 2 + 20
+    assert text.startswith("| updates | bits | LSTM solved | RNN solved | only LSTM | only RNN |")
     assert "| **20 000** | **1** (primary) |" in text
     bits = C.bits_markdown(rows)
     assert len(bits.splitlines()) == 2 + 4 and "| 40 000 |" in bits
@@ -457,6 +460,10 @@ def test_numbers_for_the_chapter(experiment):
     assert out["conf_budget_counts"] == ("5 against 5 after 5 000, 6 against 5 after 10 000, 6 against 12 "
                                          "after 20 000 and 6 against 11 after 40 000")
     assert out["conf_cpu_total"] == pytest.approx(C.cpu_hours(experiment)["total"])
+    assert out["conf_power_45"] == pytest.approx(78, abs=2)
+    assert out["conf_power_40"] == pytest.approx(63, abs=2)
+    plan = (out["conf_alpha"], out["conf_min_diff"], out["conf_pairs"], out["conf_budget"])
+    assert plan == (0.05, 25, 40, "20 000")
     for key in ("conf_grid_primary", "conf_grid_chrono", "conf_explore_table", "conf_bits_table",
                 "conf_chrono_table"):
         assert out[key].startswith("| ")
