@@ -22,14 +22,19 @@ Two parts:
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 
+from . import contest, information
 from . import settings as S
 from .information import mcnemar_exact
 
 __all__ = ["PRIMARY_ARMS", "CHRONO_ARMS", "arm_settings", "grid_profiles", "final_profiles",
-           "chosen_rates", "choose_rate", "power", "chrono_mean_bias"]
+           "chosen_rates", "choose_rate", "power", "chrono_mean_bias", "run_mse", "shipped_folder",
+           "load", "grid_rows", "grid_markdown", "compare_arms", "primary", "verdict", "exploratory",
+           "exploratory_markdown", "bits_markdown", "chrono_rows", "chrono_markdown", "cpu_hours",
+           "numbers"]
 
 #: Significance level of the primary test (exact McNemar, two-sided).
 ALPHA = 0.05
@@ -177,6 +182,25 @@ def final_sweep_name(part: str, arm: str, lr: float) -> str:
     return f"{'confirm' if part == 'primary' else 'chrono'}-{arm}-{lr:g}"
 
 
+#: The held-out MSE the rate rule gives a diverged run: ten times the 1/3 of answering 0.
+DIVERGED_MSE = 10 / 3
+
+
+def run_mse(run: dict) -> float:
+    """A selection run's held-out MSE as the rate rule reads it.
+
+    A diverged run (no MSE) counts as ``DIVERGED_MSE``, 10/3, and so does any
+    MSE above it. A run whose MSE is not a number is refused.
+    """
+    if run["diverged"] or run["eval_mse"] is None:
+        return DIVERGED_MSE
+    mse = float(run["eval_mse"])
+    if math.isnan(mse) or mse < 0:
+        raise ValueError(f"run {run.get('repeat')!r} has the held-out MSE {run['eval_mse']!r}; "
+                         f"expected a number >= 0, or None for a diverged run")
+    return min(mse, DIVERGED_MSE)
+
+
 def choose_rate(grid: dict) -> tuple[float, str]:
     """The rate the plan picks for one arm, and how it was picked.
 
@@ -199,7 +223,9 @@ def choose_rate(grid: dict) -> tuple[float, str]:
 
     def score(lr):
         runs = grid[lr].runs
-        mses = [10 / 3 if r["eval_mse"] is None else min(r["eval_mse"], 10 / 3) for r in runs]
+        if not runs:
+            raise ValueError(f"the grid has no run at the rate {lr!r}")
+        mses = [run_mse(r) for r in runs]
         return (-sum(bool(r["success"]) for r in runs), sum(mses) / len(mses), lr)
 
     best = min(grid, key=score)
@@ -221,3 +247,429 @@ def power(pairs: int, share_a: float, share_b: float, *, trials: int = 4000, alp
     only_a, only_b = (a & ~b).sum(axis=1), (b & ~a).sum(axis=1)
     p = [mcnemar_exact(int(x), int(y)) for x, y in zip(only_a, only_b)]
     return float(np.mean(np.array(p) < alpha))
+
+
+# --- The shipped runs, read as the plan says ---------------------------------------------------
+
+#: The sequence length each part compares its arms at.
+PART_LENGTH = {"primary": S.GRID_LENGTH, "chrono": CHRONO_LENGTH}
+#: The stage (``arm_settings``) of each part's selection runs.
+GRID_STAGE = {"primary": "primary-grid", "chrono": "chrono-grid"}
+#: The arms as a table row names them.
+LABELS = {"lstm": "LSTM, forget bias 1", "rnn21": "RNN, H = 21", "chrono": "chrono, as run",
+          "chrono50": "chrono, T fixed at 50",
+          "lstmlog": f"constant bias {CHRONO_ARMS['lstmlog']['forget_bias']:.2f}",
+          "lstmmean": f"constant bias {CHRONO_ARMS['lstmmean']['forget_bias']:.2f}",
+          "lstm3": "constant bias 3"}
+#: The arms as a sentence names them.
+#: The primary arms in a table's header.
+SHORT = {"lstm": "LSTM", "rnn21": "RNN"}
+NAMES = {"lstm": "the LSTM with bias 1", "rnn21": "the RNN with H = 21", "chrono": "chrono as run",
+         "chrono50": "chrono with T fixed at 50", "lstmlog": "the constant bias log(T - 1)",
+         "lstmmean": "the constant bias of chrono's mean", "lstm3": "the constant bias of 3"}
+#: Part B: chrono as run against each of these, Holm-adjusted over the three; bias 3 is shown beside.
+CHRONO_FAMILY = ("chrono50", "lstmlog", "lstmmean")
+CHRONO_SHOWN = ("lstm3",)
+
+
+def shipped_folder() -> Path:
+    """Where the confirmatory experiment's results ship inside the package.
+
+    Its own sweeps only; the contest's runs it reuses stay where the contest
+    ships them (``contest.shipped_folder()``).
+    """
+    return Path(__file__).parent / "results" / "confirm"
+
+
+def _planned(part: str, arm: str, lr: float, final: bool) -> S.SweepSettings:
+    if final:
+        return arm_settings(arm, lr, stage=part)
+    return arm_settings(GRID_TWIN.get(arm, arm) if part == "chrono" else arm, lr, stage=GRID_STAGE[part])
+
+
+def _check_settings(res, expected: S.SweepSettings, where) -> None:
+    got = res.settings
+    same = (got.training() == expected.training() and got.lengths == expected.lengths
+            and got.threshold_bits == expected.threshold_bits)
+    if not same:
+        raise ValueError(f"{where} holds the sweep {got.describe()} (seed {got.seed}, T {got.lengths}); the "
+                         f"plan expects {expected.describe()} (seed {expected.seed}, T {expected.lengths})")
+
+
+def load(folder=None, contest_folder=None) -> dict:
+    """The confirmatory experiment's runs, as far as they exist, and what the plan makes of them.
+
+    Each sweep is read from ``folder`` (default: ``shipped_folder()``), else
+    from ``contest_folder`` (default: the contest's shipped folder), where the
+    contest's own runs that the plan reuses are: the selection runs of chrono
+    and bias 3 at 0.001, 0.003 and 0.01, and their T = 200 runs when the
+    chosen rate is 0.01. A raw ``experiments/gating/runs`` folder holds both
+    kinds and can be given as ``folder`` alone. A sweep whose settings are not
+    the plan's is refused (ValueError).
+
+    Returns
+    -------
+    dict
+        ``"grid"``: (part, arm, lr) -> SweepResult of the selection runs
+        (chrono50's entries are chrono's); ``"rates"``: (part, arm) ->
+        (lr, how) from ``choose_rate``, for the arms whose grid is complete;
+        ``"final"``: (part, arm) -> SweepResult at the chosen rate;
+        ``"sources"``: the same keys -> the sweep's name; ``"incomplete"``:
+        sweep name -> (runs found, runs planned) for every planned sweep
+        that is missing or short, the finals of arms without a chosen rate
+        not counted (their rate is not known yet).
+    """
+    folders = [shipped_folder() if folder is None else Path(folder),
+               contest.shipped_folder() if contest_folder is None else Path(contest_folder)]
+
+    read = {}
+
+    def get(name, expected):            # a sweep two arms share is read once, and is the same object
+        if name not in read:
+            read[name] = None
+            for f in folders:
+                res = contest._load(f, name)
+                if res is not None:
+                    _check_settings(res, expected, f / name)
+                    read[name] = res
+                    break
+        return read[name]
+
+    out = {"grid": {}, "final": {}, "rates": {}, "sources": {}, "incomplete": {}}
+
+    def take(key, name, expected, into):
+        planned = expected.repeats * len(expected.lengths)
+        res = get(name, expected)
+        if res is not None:
+            out[into][key], out["sources"][key] = res, name
+        if res is None or len(res.runs) < planned:
+            out["incomplete"][name] = (0 if res is None else len(res.runs), planned)
+
+    for part, arm in arms():
+        for lr in rate_grid(part):
+            take((part, arm, lr), grid_sweep_name(part, arm, lr), _planned(part, arm, lr, False), "grid")
+        names = [grid_sweep_name(part, arm, lr) for lr in rate_grid(part)]
+        if not any(n in out["incomplete"] for n in names):
+            out["rates"][part, arm] = choose_rate({lr: out["grid"][part, arm, lr] for lr in rate_grid(part)})
+    for (part, arm), (lr, _) in out["rates"].items():
+        take((part, arm), final_sweep_name(part, arm, lr), _planned(part, arm, lr, True), "final")
+    return out
+
+
+def grid_rows(data: dict, part: str) -> list[dict]:
+    """Per arm of ``part`` ("primary" or "chrono"), its selection runs at each rate, and the rate kept.
+
+    Returns
+    -------
+    list of dict
+        ``arm``, ``label``; ``cells``: lr -> {``solved`` (runs that remember
+        at least 1 bit), ``runs`` (found), ``planned``, ``mse`` (mean held-out
+        MSE, a diverged run counted as 10/3; None without runs), ``source``
+        (the sweep's name), ``reused`` (the contest's own run)}; ``rate``
+        (None while the grid is incomplete), ``how`` (``choose_rate``'s),
+        ``noise`` (True when no selection run at any rate solved: the rate is
+        chosen by noise, not tuned) and ``twin`` (the arm whose grid it shares,
+        or None).
+    """
+    if part not in PART_LENGTH:
+        raise ValueError(f"part must be 'primary' or 'chrono', got {part!r}")
+    rows = []
+    for p, arm in arms():
+        if p != part:
+            continue
+        cells = {}
+        for lr in rate_grid(part):
+            res = data["grid"].get((part, arm, lr))
+            name = grid_sweep_name(part, arm, lr)
+            planned = _planned(part, arm, lr, False)
+            runs = [] if res is None else res.runs
+            cells[lr] = {"solved": sum(bool(r["success"]) for r in runs), "runs": len(runs),
+                         "planned": planned.repeats * len(planned.lengths),
+                         "mse": float(np.mean([run_mse(r) for r in runs])) if runs else None,
+                         "source": name, "reused": name.startswith("gating-")}
+        rate, how = data["rates"].get((part, arm), (None, None))
+        rows.append({"arm": arm, "label": LABELS[arm], "cells": cells, "rate": rate, "how": how,
+                     "noise": how == "mse", "twin": GRID_TWIN.get(arm) if part == "chrono" else None})
+    return rows
+
+
+def grid_markdown(data: dict, part: str, notes: bool = True) -> str:
+    """Markdown: ``grid_rows`` as a table, the kept rate's cell in bold, with a line of notes below.
+
+    Each cell: selection runs solved of those run, and their mean held-out
+    MSE (a diverged run counted as 10/3). A cell still short of its planned
+    runs says so; an arm whose grid is incomplete has no rate yet. With
+    ``notes``, a line below the table says what a cell holds and what its
+    marks mean (the contest's reused runs, a shared grid).
+    """
+    rows = grid_rows(data, part)
+    rates = rate_grid(part)
+    lines = ["| arm | " + " | ".join(f"$\\eta = {lr:g}$" for lr in rates) + " | rate kept |",
+             "|---|" + "---:|" * len(rates) + "---|"]
+    marks = set()
+    for row in rows:
+        cells = []
+        for lr in rates:
+            c = row["cells"][lr]
+            if c["runs"] == 0:
+                cells.append(f"not run (0 of {c['planned']})")
+                continue
+            text = f"{c['solved']}/{c['runs']}, {c['mse']:.3g}"
+            if c["runs"] < c["planned"]:
+                text += f" ({c['runs']} of {c['planned']} run)"
+            if c["reused"]:
+                text += " †"
+                marks.add("† the contest's own selection runs, reused: the same settings and seeds.")
+            cells.append(f"**{text}**" if lr == row["rate"] else text)
+        if row["rate"] is None:
+            kept = "none yet: grid incomplete"
+        elif row["noise"]:
+            kept = f"{row['rate']:g}, by noise: no selection run solved, lower mean MSE"
+        else:
+            kept = f"{row['rate']:g}"
+        label = row["label"]
+        if row["twin"]:
+            label += " ‡"
+            marks.add(f"‡ the same selection runs as {LABELS[row['twin']]}: at T = 50 the two starts "
+                      "draw the same biases.")
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {kept} |")
+    head = "Each cell: selection runs that remember at least 1 bit, of those run; mean held-out MSE " \
+           "(a diverged run counts as 10/3)."
+    return "\n".join(lines) + ("\n\n" + " ".join([head, *sorted(marks)]) if notes else "")
+
+
+def _final_pair(data: dict, part: str, a: str, b: str) -> dict:
+    missing = [arm for arm in (a, b) if (part, arm) not in data["final"]]
+    if missing:
+        raise ValueError(f"no fresh-seed runs yet of {missing} ({part}); "
+                         f"missing or short sweeps: {sorted(data['incomplete'])}")
+    T = PART_LENGTH[part]
+    return {(a, T): data["final"][part, a], (b, T): data["final"][part, b]}
+
+
+def compare_arms(data: dict, part: str, a: str, b: str, *, budget=None, threshold_bits=None) -> dict:
+    """``contest.compare_at`` of arms ``a`` and ``b`` of ``part`` on their shared seeds.
+
+    ``budget`` (updates; default the sweeps' full budget) and
+    ``threshold_bits`` (default the sweeps' own, 1 bit) say when a run counts
+    as solved. A run diverged by ``budget`` counts as 0 bits.
+    """
+    final = _final_pair(data, part, a, b)
+    T = PART_LENGTH[part]
+    if threshold_bits is not None and all(final[k, T].settings.threshold_bits == threshold_bits
+                                          for k in (a, b)):
+        threshold_bits = None         # judged by the runs' own success flags, exactly as the plan's
+    return contest.compare_at(final, (a,), (b,), T, threshold_bits=threshold_bits, budget=budget)
+
+
+def verdict(row: dict, alpha: float = ALPHA) -> str:
+    """``"rejects"`` when the exact McNemar p of ``row`` is below ``alpha``, else ``"not shown"``."""
+    p = row["p"]
+    if not 0 <= p <= 1:
+        raise ValueError(f"p must lie in [0, 1], got {p!r}")
+    return "rejects" if p < alpha and row["only_a"] != row["only_b"] else "not shown"
+
+
+def _noise_note(data: dict, part: str, arms_: tuple) -> str:
+    noisy = [a for a in arms_ if data["rates"].get((part, a), (None, None))[1] == "mse"]
+    return "".join(f" The rate of {NAMES[a]}, {data['rates'][part, a][0]:g}, was chosen by noise: no "
+                   f"selection run solved at any rate, and the lower mean MSE decided." for a in noisy)
+
+
+def primary(data: dict, *, partial: bool = False) -> dict:
+    """The planned primary comparison: the LSTM with bias 1 minus the RNN with H = 21.
+
+    After ``PRIMARY_BUDGET`` updates, solved meaning at least ``PRIMARY_BITS``
+    bit, on the shared fresh seeds: exact McNemar, two-sided, at ``ALPHA``,
+    with Newcombe's paired 95 % interval. Refused (ValueError) before both
+    arms have all their runs, unless ``partial``.
+
+    Returns
+    -------
+    dict
+        ``compare_arms``' row, and ``verdict`` (``"rejects"`` or
+        ``"not shown"``), ``ahead`` (the arm with more seeds to itself, or
+        None), ``complete``, ``alpha``, and ``text``: ``contest.describe``'s
+        sentence bound to the test, with a note for an arm whose rate was
+        chosen by noise.
+    """
+    a, b = PRIMARY_ARMS
+    row = compare_arms(data, "primary", a, b, budget=PRIMARY_BUDGET, threshold_bits=PRIMARY_BITS)
+    planned = PRIMARY_FRESH["repeats"]
+    complete = row["n"] == planned and all(
+        len(data["final"]["primary", arm].runs) == planned for arm in (a, b))
+    if not complete and not partial:
+        raise ValueError(f"the primary needs {planned} shared seeds per arm; found {row['n']}. "
+                         f"Pass partial=True to look at the runs so far")
+    ahead = None if row["only_a"] == row["only_b"] else (a if row["only_a"] > row["only_b"] else b)
+    text = contest.describe(row, NAMES[a], NAMES[b], alpha=ALPHA) + _noise_note(data, "primary", (a, b))
+    return {**row, "verdict": verdict(row), "ahead": ahead, "complete": complete, "alpha": ALPHA,
+            "text": text}
+
+
+def exploratory(data: dict) -> list[dict]:
+    """The primary's arms at every budget and every threshold: exploratory, unadjusted.
+
+    One row per (``budget``, ``threshold``) of ``BUDGETS`` x ``THRESHOLDS``,
+    budgets first: ``compare_arms``' row (counts, discordant seeds, exact p,
+    Newcombe's interval, and the signed-rank p on bits, which depends on the
+    budget only), with ``primary`` True on the planned cell.
+    """
+    a, b = PRIMARY_ARMS
+    return [{"budget": k, "threshold": t, "primary": (k, t) == (PRIMARY_BUDGET, PRIMARY_BITS),
+             **compare_arms(data, "primary", a, b, budget=k, threshold_bits=t)}
+            for k in BUDGETS for t in THRESHOLDS]
+
+
+def _spaced(n: int) -> str:
+    return f"{n:,}".replace(",", " ")
+
+
+def _p(p: float) -> str:
+    return f"{p:.2g}" if p >= 0.001 else "< 0.001"
+
+
+def exploratory_markdown(rows: list[dict]) -> str:
+    """Markdown: ``exploratory``'s rows, the planned cell marked; every other p is unadjusted."""
+    a, b = PRIMARY_ARMS
+    a, b = SHORT[a], SHORT[b]
+    lines = [f"| updates | bits | {a} solved | {b} solved | only {a} | only {b} | "
+             f"exact $p$ | {a} − {b}, points |", "|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        cells = [_spaced(r["budget"]), f"{r['threshold']:g}", f"{r['wins_a']}/{r['n']}",
+                 f"{r['wins_b']}/{r['n']}", str(r["only_a"]), str(r["only_b"]), _p(r["p"]),
+                 f"{100 * r['low']:+.0f} to {100 * r['high']:+.0f}"]
+        if r["primary"]:
+            cells = [f"**{c}**" for c in cells]
+            cells[1] += " (primary)"
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def bits_markdown(rows: list[dict]) -> str:
+    """Markdown: per budget, the signed-rank test on the bits of each pair (exploratory, unadjusted)."""
+    a, b = PRIMARY_ARMS
+    lines = [f"| updates | signed-rank $p$ | median of {SHORT[a]} − {SHORT[b]}, bits (95 % bootstrap) |",
+             "|---:|---:|---|"]
+    seen = set()
+    for r in rows:
+        if r["budget"] in seen:
+            continue
+        seen.add(r["budget"])
+        lines.append(f"| {_spaced(r['budget'])} | {_p(r['p_bits'])} | "
+                     f"{r['bits_low']:+.2f} to {r['bits_high']:+.2f} |")
+    return "\n".join(lines)
+
+
+def chrono_rows(data: dict) -> list[dict]:
+    """Part B at T = 200: chrono as run (A) against each other arm (B), on the shared seeds.
+
+    ``compare_arms``' row with ``b``; for ``CHRONO_FAMILY`` the exact p and
+    the signed-rank p Holm-adjusted over those three (``p_holm``,
+    ``p_bits_holm``); bias 3 (``CHRONO_SHOWN``) is shown beside, unadjusted
+    (``family`` "shown"). All exploratory. Arms without runs yet are left out.
+    """
+    rows = []
+    for b in CHRONO_FAMILY + CHRONO_SHOWN:
+        if ("chrono", "chrono") in data["final"] and ("chrono", b) in data["final"]:
+            rows.append({"b": b, "family": "holm" if b in CHRONO_FAMILY else "shown",
+                         **compare_arms(data, "chrono", "chrono", b)})
+    fam = [r for r in rows if r["family"] == "holm"]
+    for key, into in (("p", "p_holm"), ("p_bits", "p_bits_holm")):
+        for r, p in zip(fam, information.holm([r[key] for r in fam])):
+            r[into] = float(p)
+    for r in rows:
+        r["complete"] = r["n"] == arm_settings("chrono", 1e-2, stage="chrono").repeats
+    return rows
+
+
+def chrono_markdown(rows: list[dict]) -> str:
+    """Markdown: ``chrono_rows`` as a table, Holm's p beside each raw one (exploratory)."""
+    lines = ["| chrono as run (A) against B | A | B | only A | only B | exact $p$ | Holm | A − B, points | "
+             "signed-rank $p$ | Holm |", "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|"]
+    for r in rows:
+        holm = ((_p(r["p_holm"]), _p(r["p_bits_holm"])) if r["family"] == "holm"
+                else ("shown, not in the three",) * 2)
+        lines.append(f"| {LABELS[r['b']]} | {r['wins_a']}/{r['n']} | {r['wins_b']}/{r['n']} | "
+                     f"{r['only_a']} | {r['only_b']} | {_p(r['p'])} | {holm[0]} | {100 * r['low']:+.0f} to "
+                     f"{100 * r['high']:+.0f} | {_p(r['p_bits'])} | {holm[1]} |")
+    return "\n".join(lines)
+
+
+def cpu_hours(data: dict) -> dict:
+    """CPU hours of the runs this experiment made, by stage; the contest's reused runs not counted.
+
+    ``grid_primary``, ``grid_chrono``, ``final_primary``, ``final_chrono``,
+    ``grid``, ``final``, ``total`` (hours of process time); ``runs`` (new
+    runs counted), ``reused`` (the contest's runs read, not counted) and
+    ``wall_only`` (runs that recorded no CPU time and count their wall time).
+    """
+    out = dict.fromkeys(("grid_primary", "grid_chrono", "final_primary", "final_chrono"), 0.0)
+    out.update(runs=0, reused=0, wall_only=0)
+    seen = set()
+    for stage in ("grid", "final"):
+        for key, res in data[stage].items():
+            name = data["sources"][key]
+            if name in seen:              # chrono50 shares chrono's selection runs
+                continue
+            seen.add(name)
+            if name.startswith("gating-"):
+                out["reused"] += len(res.runs)
+                continue
+            out[f"{stage}_{key[0]}"] += sum(r["cpu_time"] if r.get("cpu_time") is not None else r["wall_time"]
+                                            for r in res.runs) / 3600
+            out["wall_only"] += sum(r.get("cpu_time") is None for r in res.runs)
+            out["runs"] += len(res.runs)
+    out["grid"] = out["grid_primary"] + out["grid_chrono"]
+    out["final"] = out["final_primary"] + out["final_chrono"]
+    out["total"] = out["grid"] + out["final"]
+    return out
+
+
+def numbers(data: dict) -> dict:
+    """What the chapter's confirmatory section glues, by name, from complete runs.
+
+    ``conf_grid_primary``, ``conf_grid_chrono`` (Markdown tables); per arm
+    ``conf_rate_ARM`` and ``conf_how_ARM`` ("tuned" or "chosen by noise");
+    ``conf_noise`` (the arms whose rate noise chose, in words); the primary's
+    ``conf_n``, ``conf_wins_lstm``, ``conf_wins_rnn21``, ``conf_only_lstm``,
+    ``conf_only_rnn21``, ``conf_p``, ``conf_low``, ``conf_high`` (points),
+    ``conf_verdict``, ``conf_text`` (Markdown); ``conf_explore_table``,
+    ``conf_bits_table``, ``conf_chrono_table`` (Markdown) and
+    ``conf_budget_counts`` (the counts at 1 bit after each budget, in words);
+    ``conf_cpu_*`` (hours) and ``conf_cpu_runs``; the plan's own numbers
+    ``conf_alpha``, ``conf_min_diff`` (points), ``conf_pairs``,
+    ``conf_budget`` and the simulated power (``power``, percent) for 40 % and
+    45 % against 15 % solved, ``conf_power_40`` and ``conf_power_45``.
+    Raises ValueError while a planned sweep is missing or short.
+    """
+    if data["incomplete"] or len(data["rates"]) < len(arms()):
+        raise ValueError(f"the experiment is not complete: {data['incomplete']}")
+    out = {"conf_grid_primary": grid_markdown(data, "primary"),
+           "conf_grid_chrono": grid_markdown(data, "chrono")}
+    for (_, arm), (lr, how) in data["rates"].items():
+        out[f"conf_rate_{arm}"] = f"{lr:g}"
+        out[f"conf_how_{arm}"] = "chosen by noise" if how == "mse" else "tuned"
+    noisy = [NAMES[arm] for (_, arm), (_, how) in data["rates"].items() if how == "mse"]
+    out["conf_noise"] = contest._words(noisy) or "no arm"
+    prim = primary(data)
+    a, b = PRIMARY_ARMS
+    out.update(conf_n=prim["n"], conf_wins_lstm=prim["wins_a"], conf_wins_rnn21=prim["wins_b"],
+               conf_only_lstm=prim["only_a"], conf_only_rnn21=prim["only_b"], conf_p=prim["p"],
+               conf_low=100 * prim["low"], conf_high=100 * prim["high"], conf_verdict=prim["verdict"],
+               conf_text=prim["text"])
+    rows = exploratory(data)
+    out["conf_explore_table"], out["conf_bits_table"] = exploratory_markdown(rows), bits_markdown(rows)
+    out["conf_budget_counts"] = contest._words(
+        f"{r['wins_a']} against {r['wins_b']} after {_spaced(r['budget'])}"
+        for r in rows if r["threshold"] == PRIMARY_BITS)
+    out["conf_chrono_table"] = chrono_markdown(chrono_rows(data))
+    cost = cpu_hours(data)
+    for key in ("grid", "final", "total", "grid_primary", "grid_chrono", "final_primary", "final_chrono"):
+        out[f"conf_cpu_{key}"] = cost[key]
+    out["conf_cpu_runs"] = cost["runs"]
+    out.update(conf_alpha=ALPHA, conf_min_diff=100 * MIN_DIFFERENCE, conf_pairs=PRIMARY_FRESH["repeats"],
+               conf_budget=_spaced(PRIMARY_BUDGET),
+               conf_power_40=100 * power(PRIMARY_FRESH["repeats"], 0.40, 0.15),
+               conf_power_45=100 * power(PRIMARY_FRESH["repeats"], 0.45, 0.15))
+    return out
