@@ -335,3 +335,16 @@ def test_float32_model_follows_float64_closely():
 def test_repr():
     assert repr(RNN(1, 10, 1, seed=0)) == \
         "RNN(input_size=1, hidden_size=10, output_size=1, dtype=np.float64)"
+
+
+def test_no_bias_is_transposed_or_made_a_column_in_the_package_or_the_chapters():
+    # The equations add the rows b_s, b and b_y; code that turns a bias around is a second convention.
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    pattern = re.compile(r"\b(?:bs|by|b)\.T\b|\bb_s\^\\top|sum\(axis=0\)\[:, None\]")
+    found = []
+    for path in [*root.glob("memrnn/**/*.py"), *root.glob("book/*.md")]:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        found += [f"{path.relative_to(root)}:{n}" for n, line in enumerate(lines, 1) if pattern.search(line)]
+    assert not found, found
