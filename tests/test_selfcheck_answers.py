@@ -377,6 +377,23 @@ def _slipped(slip):
     return Slipped
 
 
+class ColumnBias(memrnn.RNN):
+    """Backpropagation through time right but for the biases, summed as columns into rows."""
+
+    def backward(self, d_loss):
+        x, A = self.x, self.A
+        d_W, d_R, d_bs = np.zeros_like(self.W), np.zeros_like(self.R), np.zeros_like(self.bs)
+        d_a = d_loss @ self.V.T
+        for t in range(len(x), 0, -1):
+            delta = d_a * (1.0 - A[t] ** 2)
+            d_W += x[t - 1].T @ delta
+            d_R += A[t - 1].T @ delta
+            d_bs += delta.sum(axis=0)[:, None]       # a column (H, 1) into the row (1, H)
+            d_a = delta @ self.R.T
+        return {"d_W": d_W, "d_R": d_R, "d_bs": d_bs, "d_V": A[-1].T @ d_loss,
+                "d_by": d_loss.sum(axis=0)[:, None]}
+
+
 RNN_WRONG = [
     ("sign", "opposite sign"),
     ("no tanh", "forgot the tanh derivative"),
@@ -687,6 +704,8 @@ WRONG = (
     ]]
     + [(selfcheck.check_rnn_backward, _slipped(s)(1, 4, 1, seed=0), words)
        for s, words in RNN_WRONG]
+    + [(selfcheck.check_rnn_backward, ColumnBias(1, 4, 1, seed=0),
+        "sum(axis=0, keepdims=True), not [:, None], which makes a column")]
     + [(selfcheck.check_learner, _learner(m), words) for m, words in LEARNER_WRONG]
     + [(selfcheck.check_sweep_loop, w, words) for w, words in SWEEP_WRONG]
     + [(selfcheck.check_grad_norms, w, words) for w, words in NORMS_WRONG]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ..gradcheck import numerical_gradient, relative_error
-from ._report import Report, as_numbers, crash, returned_nothing
+from ._report import Report, as_numbers, crash, returned_nothing, students_line
 
 
 def check_generator(generate_samples, batch_size=256, seq_length=6) -> Report:
@@ -222,7 +224,16 @@ def check_rnn_backward(model, seed=0, eps=1e-6) -> Report:
         dy = 2.0 / y.size * (y_hat - y)
         grads = model.backward(dy.copy())
     except Exception as err:
-        return crash(report, "forward and backward run", err)
+        crash(report, "forward and backward run", err)
+        rows = [name for name in ("bs", "by") if np.shape(getattr(model, name, None))[:1] == (1,)]
+        line = students_line(err)
+        if isinstance(err, ValueError) and "broadcast" in str(err) and \
+                any(re.search(rf"(?<![A-Za-z0-9]){name}\b", line) for name in rows):   # bs, d_bs, self.bs
+            report.add("the bias gradients are rows, like the biases", False,
+                       "bs and by are rows, (1, H) and (1, out), as b_s and b_y in the "
+                       "equations: sum over the batch with sum(axis=0, keepdims=True), "
+                       "not [:, None], which makes a column")
+        return report
     if returned_nothing(report, "backward", grads,
                         "return the dict of gradients {'d_W': ..., 'd_R': ..., 'd_bs': ..., "
                         "'d_V': ..., 'd_by': ...}"):
