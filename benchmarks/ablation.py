@@ -41,15 +41,15 @@ MODULE = "benchmarks.ablation"
 
 
 class OneProduct(RNN):
-    """Trick 1: ``[x_t, 1] [W; b_s^T]`` in one product, forward and backward. Fresh arrays."""
+    """Trick 1: ``[x_t, 1] [W; b_s]`` in one product, forward and backward. Fresh arrays."""
 
     def _inputs(self, x):
-        """x checked, ``[x_t, 1]`` (T, B, in + 1), A (T + 1, B, H) with a_0 = 0, and ``[W; b_s^T]``."""
+        """x checked, ``[x_t, 1]`` (T, B, in + 1), A (T + 1, B, H) with a_0 = 0, and ``[W; b_s]``."""
         x = self._check_input(x)
         T, B, _ = x.shape
         X1 = np.concatenate([x, np.ones((T, B, 1), dtype=self.dtype)], axis=2)
         A = np.zeros((T + 1, B, self.hidden_size), dtype=self.dtype)
-        return x, X1, A, np.concatenate([self.W, self.bs.T])
+        return x, X1, A, np.concatenate([self.W, self.bs])
 
     def _d_a(self, shape):
         return np.empty(shape, dtype=self.dtype)
@@ -62,7 +62,7 @@ class OneProduct(RNN):
             A[t] = np.tanh(X1[t - 1] @ Wb + A[t - 1] @ self.R)
         self.x, self.A, self._X1 = x, A, X1
         self._offset_used = False
-        return A[T] @ self.V + self.by.T
+        return A[T] @ self.V + self.by
 
     def backward(self, d_loss):
         self._check_backward()
@@ -84,8 +84,8 @@ class OneProduct(RNN):
         n_in = self.input_size
         self.hidden_grads = d_a
         return self._set_grads({"d_W": d_Wb[:n_in].copy(), "d_R": d_R,
-                                "d_bs": d_Wb[n_in:].T.copy(),
-                                "d_V": self.A[-1].T @ dy, "d_by": dy.sum(axis=0)[:, None]})
+                                "d_bs": d_Wb[n_in:].copy(),
+                                "d_V": self.A[-1].T @ dy, "d_by": dy.sum(axis=0, keepdims=True)})
 
 
 class KeptArrays(OneProduct):
@@ -112,7 +112,7 @@ class KeptArrays(OneProduct):
         X1[:, :, n_in] = 1.0
         A = self._buffer("A", (T + 1, B, self.hidden_size))
         A[0] = 0.0
-        return x, X1, A, np.concatenate([self.W, self.bs.T])
+        return x, X1, A, np.concatenate([self.W, self.bs])
 
     def _d_a(self, shape):
         return self._buffer("d_a", shape)
@@ -148,8 +148,8 @@ class AfterLoop(FastRNN):
         d_Wb = X1.reshape(T * B, n_in + 1).T @ delta.reshape(T * B, H)   # the one product
         self.hidden_grads = d_a
         return self._set_grads({"d_W": np.ascontiguousarray(d_Wb[:n_in]), "d_R": d_R,
-                                "d_bs": np.ascontiguousarray(d_Wb[n_in:].T),
-                                "d_V": A[T].T @ dy, "d_by": dy.sum(axis=0)[:, None]})
+                                "d_bs": np.ascontiguousarray(d_Wb[n_in:]),
+                                "d_V": A[T].T @ dy, "d_by": dy.sum(axis=0, keepdims=True)})
 
 
 #: The ladder: (key, what was added, model factory). Each rung adds one trick to the one above.

@@ -100,8 +100,8 @@ def torch_step(T, batch, hidden, dtype):
     def step():
         a = torch.zeros(batch, hidden, dtype=tdtype)
         for t in range(T):
-            a = torch.tanh(xt[t] @ W + a @ R + bs.T)
-        loss = torch.mean((a @ V + by.T - yt) ** 2)
+            a = torch.tanh(xt[t] @ W + a @ R + bs)
+        loss = torch.mean((a @ V + by - yt) ** 2)
         for p in params:
             p.grad = None
         loss.backward()

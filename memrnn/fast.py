@@ -8,7 +8,7 @@ in float64.
 
 What differs from the plain code, and why:
 
-1. **Input and bias in one product.** ``[x_t, 1] [W; b_s^T] = x_t W + b_s``:
+1. **Input and bias in one product.** ``[x_t, 1] [W; b_s] = x_t W + b_s``:
    one small matrix product per step instead of a product and two
    broadcast additions, which are slow on arrays whose last axis is short.
 2. **Work arrays kept from call to call.** Fresh memory for the (T, B, H)
@@ -125,11 +125,11 @@ class FastRNN(RNN):
         T, B, n_in = x.shape
         H = self.hidden_size
         offset = self._check_offset(state_offset, "state_offset", (T, B, H))
-        # [x_t, 1] [W; b_s^T] = x_t W + b_s: the input and the bias in one small product.
+        # [x_t, 1] [W; b_s] = x_t W + b_s: the input and the bias in one small product.
         X1 = self._work_array("X1", (T, B, n_in + 1))
         X1[:, :, :n_in] = x
         X1[:, :, n_in] = 1.0
-        Wb = np.concatenate([self.W, self.bs.T])
+        Wb = np.concatenate([self.W, self.bs])
         A = self._work_array("A", (T + 1, B, H))
         A[0] = 0.0
         tmp = self._work_array("tmp", (B, H))
@@ -145,7 +145,7 @@ class FastRNN(RNN):
                     A[t] += offset[t - 1]
         self.x, self.A, self._X1 = x, A, X1
         self._offset_used = offset is not None
-        return A[T] @ self.V + self.by.T
+        return A[T] @ self.V + self.by
 
     forward.__doc__ = RNN.forward.__doc__
 
@@ -160,7 +160,7 @@ class FastRNN(RNN):
         delta = self._work_array("delta", (B, H))         # dL/ds_t of the current step
         np.matmul(dy, self.V.T, out=d_a[T - 1])
         R_T = np.ascontiguousarray(self.R.T)
-        d_Wb = np.zeros((n_in + 1, H), dtype=self.dtype)  # [dW; db_s^T]
+        d_Wb = np.zeros((n_in + 1, H), dtype=self.dtype)  # [dW; db_s]
         d_R = np.zeros((H, H), dtype=self.dtype)
         term_Wb, term_R = np.empty_like(d_Wb), np.empty_like(d_R)
         for t in range(T, 0, -1):
@@ -174,9 +174,9 @@ class FastRNN(RNN):
                 d_R += term_R
                 np.matmul(delta, R_T, out=d_a[t - 2])
         d_W = np.ascontiguousarray(d_Wb[:n_in])
-        d_bs = np.ascontiguousarray(d_Wb[n_in:].T)
+        d_bs = d_Wb[n_in:].copy()
         d_V = A[T].T @ dy
-        d_by = dy.sum(axis=0)[:, None]
+        d_by = dy.sum(axis=0, keepdims=True)
 
         self.hidden_grads = d_a
         return self._set_grads({"d_W": d_W, "d_R": d_R, "d_bs": d_bs, "d_V": d_V, "d_by": d_by})

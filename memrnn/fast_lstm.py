@@ -109,7 +109,7 @@ class FastLSTM(LSTM):
         # Column layout: Z1[:, t - 1] = [h_{t-1}; x_t; 1], (K, B), so that
         # z_t = M Z1[:, t - 1] is one product and each gate a block of rows.
         K = H + n_in + 1
-        M = np.concatenate([self.U, self.W, self.b.T])[:, self._cols].T * self._sign
+        M = np.concatenate([self.U, self.W, self.b])[:, self._cols].T * self._sign
         Z1 = self._work_array("Z1", (K, T + 1, B))
         Z1[:H, 0] = 0.0
         Z1[H:H + n_in, :T] = x.transpose(2, 0, 1)
@@ -142,7 +142,7 @@ class FastLSTM(LSTM):
         self.A = Z1[:H].transpose(1, 2, 0)
         self.C = C.transpose(0, 2, 1)
         self._offset_used = h_offset is not None or c_offset is not None
-        return self.A[T] @ self.V + self.by.T
+        return self.A[T] @ self.V + self.by
 
     forward.__doc__ = LSTM.forward.__doc__
 
@@ -155,7 +155,7 @@ class FastLSTM(LSTM):
         n_in = self.input_size
         K = H + n_in + 1
         d_z = self._work_array("d_z", (4 * H, B))              # dL/dz_t, one step at a time
-        d_M = np.zeros((4 * H, K), dtype=self.dtype)       # [dU; dW; db^T]^T, rows o, i, f, g
+        d_M = np.zeros((4 * H, K), dtype=self.dtype)       # [dU; dW; db]^T, rows o, i, f, g
         term = self._work_array("term", (4 * H, K))
         d_h = self._work_array("d_h", (T, H, B))               # dL/dh_t, column layout
         d_c = self._work_array("d_c", (T, H, B))
@@ -195,9 +195,9 @@ class FastLSTM(LSTM):
         d_public[:, self._cols] = d_M.T
         d_U = np.ascontiguousarray(d_public[:H])
         d_W = np.ascontiguousarray(d_public[H:H + n_in])
-        d_b = np.ascontiguousarray(d_public[H + n_in:].T)
+        d_b = np.ascontiguousarray(d_public[H + n_in:])
         d_V = self.A[T].T @ dy
-        d_by = dy.sum(axis=0)[:, None]
+        d_by = dy.sum(axis=0, keepdims=True)
 
         self.hidden_grads = d_h.transpose(0, 2, 1)
         self.cell_grads = d_c.transpose(0, 2, 1)

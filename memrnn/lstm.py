@@ -23,8 +23,8 @@ stacked ``W`` (in, 4H) and ``U`` (H, 4H) computes all four.
 Arrays are indexed from 0: ``x[t - 1]`` holds ``x_t``, while ``A[t]`` and
 ``C[t]`` hold ``h_t`` and ``c_t`` (``A[0] = C[0] = 0``), and in ``backward``
 ``d_h[t]`` and ``d_c[t]`` hold dL/dh_t and dL/dc_t. As in ``memrnn.rnn``, the
-biases ``b`` (4H, 1) and ``by`` (out, 1) are stored as columns and added as the
-rows ``b.T`` and ``by.T`` of the equations. The hidden states are
+biases are rows, as in the equations: ``b`` (1, 4H), the gates' biases side by
+side in the order of ``z_t``, and ``by`` (1, out). The hidden states are
 called ``A`` as in ``memrnn.RNN``, so the chapter-6 diagnostics read both.
 """
 
@@ -40,6 +40,8 @@ __all__ = ["LSTM", "PARAM_NAMES", "sigmoid", "cell_backward", "chrono_biases"]
 
 #: Parameter names, in the order ``set_weights`` accepts them as a sequence.
 PARAM_NAMES = ("W", "U", "b", "V", "by")
+#: The biases among them: rows (1, n), added to every row of a batch.
+BIAS_NAMES = ("b", "by")
 
 
 def sigmoid(z):
@@ -118,12 +120,13 @@ class LSTM(Model):
         U(-sqrt(3/in), sqrt(3/in)).
     U : ndarray (H, 4H)
         Recurrent weights, same layout. LeCun-uniform: U(-sqrt(3/H), sqrt(3/H)).
-    b : ndarray (4H, 1)
-        Gate biases: zero, except ``forget_bias`` in the forget block ``b[H:2H]``.
+    b : ndarray (1, 4H)
+        Gate biases, a row in the layout of ``z_t``: zero, except
+        ``forget_bias`` in the forget block ``b[:, H:2H]``.
     V : ndarray (H, out)
         Read-out weights, LeCun-uniform: U(-sqrt(3/H), sqrt(3/H)).
-    by : ndarray (out, 1)
-        Output bias, zero at first.
+    by : ndarray (1, out)
+        Output bias, a row, zero at first.
     A, C : ndarray (T+1, B, H)
         Hidden and cell states of the last ``forward``: ``A[t]`` is ``h_t``
         and ``C[t]`` is ``c_t``.
@@ -148,6 +151,7 @@ class LSTM(Model):
     """
 
     PARAM_NAMES = PARAM_NAMES
+    BIAS_NAMES = BIAS_NAMES
     STATE_GRADS = (*Model.STATE_GRADS, ("d_c", "cell_offset", "cell_grads"))
 
     def __init__(self, input_size, hidden_size, output_size, seed=None, dtype=np.float64,
@@ -159,9 +163,9 @@ class LSTM(Model):
         self.W = lecun_uniform(uniform, n_in, (n_in, 4 * H), self.dtype)
         self.U = lecun_uniform(uniform, H, (H, 4 * H), self.dtype)
         self.V = lecun_uniform(uniform, H, (H, n_out), self.dtype)
-        self.b = np.zeros((4 * H, 1), dtype=self.dtype)
-        self.b[H:2 * H] = forget_bias
-        self.by = np.zeros((n_out, 1), dtype=self.dtype)
+        self.b = np.zeros((1, 4 * H), dtype=self.dtype)
+        self.b[:, H:2 * H] = forget_bias
+        self.by = np.zeros((1, n_out), dtype=self.dtype)
         self.forget_bias = forget_bias
         self.C = self.gates = None
         self.hidden_grads = self.cell_grads = None
@@ -195,7 +199,7 @@ class LSTM(Model):
         C = np.zeros((T + 1, B, H), dtype=self.dtype)             # C[0] = c_0 = 0
         gates = np.empty((T, B, 4 * H), dtype=self.dtype)
         for t in range(1, T + 1):
-            z = x[t - 1] @ self.W + A[t - 1] @ self.U + self.b.T  # z_t, (B, 4H)
+            z = x[t - 1] @ self.W + A[t - 1] @ self.U + self.b    # z_t, (B, 4H)
             z_i, z_f, z_g, z_o = _split_gates(z)
             i, f, g, o = sigmoid(z_i), sigmoid(z_f), np.tanh(z_g), sigmoid(z_o)
             C[t] = f * C[t - 1] + i * g                           # c_t
@@ -207,7 +211,7 @@ class LSTM(Model):
             gates[t - 1] = np.concatenate([i, f, g, o], axis=1)  # kept for backward
         self._offset_used = h_offset is not None or c_offset is not None
         self.x, self.A, self.C, self.gates = x, A, C, gates
-        y_hat = A[T] @ self.V + self.by.T                         # the read-out of h_T
+        y_hat = A[T] @ self.V + self.by                           # the read-out of h_T
         return y_hat
 
     def backward(self, d_loss) -> dict:
@@ -220,8 +224,8 @@ class LSTM(Model):
         Returns
         -------
         dict
-            ``d_W`` (in, 4H), ``d_U`` (H, 4H), ``d_b`` (4H, 1), ``d_V``
-            (H, out) and ``d_by`` (out, 1): the gradients, summed over time
+            ``d_W`` (in, 4H), ``d_U`` (H, 4H), ``d_b`` (1, 4H), ``d_V``
+            (H, out) and ``d_by`` (1, out): the gradients, summed over time
             steps. Also stored as ``self.grads``, with ``self.hidden_grads``
             and ``self.cell_grads``.
         """
@@ -230,7 +234,7 @@ class LSTM(Model):
         dy = self._check_d_loss(d_loss, A.shape[1])
 
         d_V = A[T].T @ dy                                    # y_hat = h_T V + b_y
-        d_by = dy.sum(axis=0)[:, None]
+        d_by = dy.sum(axis=0, keepdims=True)                 # 1_B^T dL/dy_hat, a row like b_y
         d_W, d_U, d_b = (np.zeros_like(p) for p in (self.W, self.U, self.b))
         d_h = np.zeros_like(A)                               # d_h[t] = dL/dh_t, as A[t] = h_t
         d_c = np.zeros_like(C)                               # d_c[t] = dL/dc_t, as C[t] = c_t
@@ -241,7 +245,7 @@ class LSTM(Model):
                                           d_c_out=d_c[t])
             d_W += x[t - 1].T @ d_z                          # z_t = x_t W + h_{t-1} U + b
             d_U += A[t - 1].T @ d_z
-            d_b += d_z.sum(axis=0)[:, None]
+            d_b += d_z.sum(axis=0, keepdims=True)            # 1_B^T dL/dz_t, a row like b
             d_h[t - 1] = d_z @ self.U.T                      # h_{t-1} enters z_t through U
         d_c[0] = d_c_next                                    # c_0 feeds c_1 only
 
@@ -258,5 +262,5 @@ def chrono_biases(model, t_max: int, rng) -> None:
     """
     H = model.hidden_size
     b_f = np.log(rng.uniform(1.0, t_max - 1.0, size=H))
-    model.b[H:2 * H, 0] = b_f
-    model.b[0:H, 0] = -b_f
+    model.b[0, H:2 * H] = b_f
+    model.b[0, 0:H] = -b_f

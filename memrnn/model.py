@@ -7,7 +7,8 @@ those lives here, once.
 
 A model names its parameters in ``PARAM_NAMES``; each is an attribute (an
 ndarray), and ``backward`` returns their gradients as a dict whose keys are
-the names with ``d_`` in front.
+the names with ``d_`` in front. Biases are rows, (1, n), as in the book's
+equations; ``BIAS_NAMES`` says which parameters they are.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class Model:
 
     #: Parameter names, in the order ``set_weights`` accepts them as a sequence.
     PARAM_NAMES: tuple = ()
+    #: The parameters that are biases: rows of shape (1, n), added to every row of a batch.
+    BIAS_NAMES: tuple = ()
     #: The states whose gradients ``backward`` keeps, as (key for ``gradcheck.check_model``,
     #: the ``forward`` keyword that shifts the state, the attribute with its gradient).
     STATE_GRADS: tuple = (("d_a", "state_offset", "hidden_grads"),)
@@ -104,7 +107,17 @@ class Model:
         weights : mapping or sequence
             A dict with exactly the keys ``PARAM_NAMES`` (as from
             ``get_weights``), or the arrays in that order. Each must have its
-            parameter's shape.
+            parameter's shape, with one exception: a bias (``BIAS_NAMES``),
+            a row of shape (1, n), is also accepted as a column (n, 1), as
+            code that keeps biases as columns holds it, and is stored as
+            that column transposed: the same n numbers in the same order.
+
+        Raises
+        ------
+        ValueError
+            If a key is missing or unexpected, or an array has another
+            shape; the message names the shape given and the one expected.
+            Nothing is changed then.
         """
         names = self.PARAM_NAMES
         if isinstance(weights, Mapping):
@@ -126,8 +139,13 @@ class Model:
         for name, value in items:
             arr = _checks.real_array(value, f"weights[{name!r}]")
             expected = getattr(self, name).shape
+            if name in self.BIAS_NAMES and arr.shape == expected[::-1]:
+                arr = arr.T                # a bias given as a column: the same numbers, as a row
             if arr.shape != expected:
-                raise ValueError(f"weights[{name!r}] must have shape {expected}, got {arr.shape}")
+                also = (f" (or the column {expected[::-1]})"
+                        if name in self.BIAS_NAMES and expected[0] != expected[1] else "")
+                raise ValueError(f"weights[{name!r}] must have shape {expected}{also}, "
+                                 f"got {arr.shape}")
             new[name] = arr.astype(self.dtype, copy=True)
         for name, arr in new.items():      # all checked before any is changed
             setattr(self, name, arr)

@@ -12,9 +12,9 @@ Arrays are indexed from 0, so ``x[t - 1]`` holds ``x_t`` while the stored
 hidden states ``A[t]`` hold ``a_t`` (``A[0]`` is ``a_0 = 0``); in ``backward``,
 ``d_a[t]`` holds dL/da_t, indexed like ``A``.
 
-The biases are rows in the equations and columns in the code: ``bs`` has shape
-(H, 1) and ``by`` (out, 1), each step adds the row ``bs.T``, and the gradients
-``d_bs`` and ``d_by`` are columns like the parameters they update.
+The biases are rows, as in the equations: ``bs`` has shape (1, H) and ``by``
+(1, out), NumPy adds them to every row of the batch, and the gradients ``d_bs``
+and ``d_by`` have the shapes of the biases they update.
 
 This is the plain version, written to be read next to the book's equations:
 three products and ``np.tanh`` per step, fresh arrays, no tricks.
@@ -33,6 +33,8 @@ __all__ = ["RNN", "PARAM_NAMES"]
 
 #: Parameter names, in the order ``set_weights`` accepts them as a sequence.
 PARAM_NAMES = ("W", "R", "bs", "V", "by")
+#: The biases among them: rows (1, n), added to every row of a batch.
+BIAS_NAMES = ("bs", "by")
 
 
 class RNN(Model):
@@ -54,12 +56,12 @@ class RNN(Model):
         Input weights, LeCun-uniform: U(-sqrt(3/in), sqrt(3/in)).
     R : ndarray (H, H)
         Recurrent weights, initialised to the identity.
-    bs : ndarray (H, 1)
-        Hidden bias, zero at first.
+    bs : ndarray (1, H)
+        Hidden bias, a row, zero at first.
     V : ndarray (H, out)
         Read-out weights, LeCun-uniform: U(-sqrt(3/H), sqrt(3/H)).
-    by : ndarray (out, 1)
-        Output bias, zero at first.
+    by : ndarray (1, out)
+        Output bias, a row, zero at first.
     A : ndarray (T+1, B, H)
         Hidden states of the last ``forward``; ``A[t]`` is ``a_t``.
     grads : dict
@@ -71,6 +73,7 @@ class RNN(Model):
     """
 
     PARAM_NAMES = PARAM_NAMES
+    BIAS_NAMES = BIAS_NAMES
 
     def __init__(self, input_size, hidden_size, output_size, seed=None, dtype=np.float64):
         super().__init__(input_size, hidden_size, output_size, dtype)
@@ -78,9 +81,9 @@ class RNN(Model):
         n_in, n_h, n_out = self.input_size, self.hidden_size, self.output_size
         self.W = lecun_uniform(uniform, n_in, (n_in, n_h), self.dtype)
         self.R = np.eye(n_h, dtype=self.dtype)
-        self.bs = np.zeros((n_h, 1), dtype=self.dtype)
+        self.bs = np.zeros((1, n_h), dtype=self.dtype)
         self.V = lecun_uniform(uniform, n_h, (n_h, n_out), self.dtype)
-        self.by = np.zeros((n_out, 1), dtype=self.dtype)
+        self.by = np.zeros((1, n_out), dtype=self.dtype)
         self.hidden_grads = None
 
     def forward(self, x, *, state_offset=None) -> np.ndarray:
@@ -104,13 +107,13 @@ class RNN(Model):
         offset = self._check_offset(state_offset, "state_offset", (T, B, self.hidden_size))
         A = np.zeros((T + 1, B, self.hidden_size), dtype=self.dtype)    # A[0] = a_0 = 0
         for t in range(1, T + 1):
-            s = x[t - 1] @ self.W + A[t - 1] @ self.R + self.bs.T        # s_t
+            s = x[t - 1] @ self.W + A[t - 1] @ self.R + self.bs          # s_t
             A[t] = np.tanh(s)                                            # a_t
             if offset is not None:
                 A[t] += offset[t - 1]
         self.x, self.A = x, A
         self._offset_used = offset is not None
-        return A[T] @ self.V + self.by.T                                 # y_hat
+        return A[T] @ self.V + self.by                                   # y_hat
 
     def backward(self, d_loss) -> dict:
         """Backpropagate dL/dy_hat through time and return the gradients.
@@ -125,8 +128,8 @@ class RNN(Model):
         Returns
         -------
         dict
-            ``d_W`` (in, H), ``d_R`` (H, H), ``d_bs`` (H, 1), ``d_V`` (H, out)
-            and ``d_by`` (out, 1): the gradients, summed over time steps.
+            ``d_W`` (in, H), ``d_R`` (H, H), ``d_bs`` (1, H), ``d_V`` (H, out)
+            and ``d_by`` (1, out): the gradients, summed over time steps.
             Also stored as ``self.grads``, with ``self.hidden_grads``.
         """
         self._check_backward()
@@ -134,7 +137,7 @@ class RNN(Model):
         dy = self._check_d_loss(d_loss, A.shape[1])
 
         d_V = A[T].T @ dy                                # y_hat = a_T V + b_y
-        d_by = dy.sum(axis=0)[:, None]
+        d_by = dy.sum(axis=0, keepdims=True)             # 1_B^T dL/dy_hat, a row like b_y
         d_W, d_R, d_bs = (np.zeros_like(p) for p in (self.W, self.R, self.bs))
         d_a = np.zeros_like(A)                           # d_a[t] = dL/da_t, as A[t] = a_t
         d_a[T] = dy @ self.V.T
@@ -142,7 +145,7 @@ class RNN(Model):
             delta = d_a[t] * (1.0 - A[t] ** 2)           # dL/ds_t, tanh'(s_t) = 1 - a_t^2
             d_W += x[t - 1].T @ delta
             d_R += A[t - 1].T @ delta
-            d_bs += delta.sum(axis=0)[:, None]
+            d_bs += delta.sum(axis=0, keepdims=True)     # 1_B^T delta_t, a row like b_s
             d_a[t - 1] = delta @ self.R.T                # s_t depends on a_{t-1} through R
 
         self.hidden_grads = d_a[1:]                      # a_0 = 0 is no state to learn
@@ -165,7 +168,7 @@ class RNN(Model):
         Returns
         -------
         dict
-            ``d_W`` (T, in, H), ``d_R`` (T, H, H) and ``d_bs`` (T, H, 1), where
+            ``d_W`` (T, in, H), ``d_R`` (T, H, H) and ``d_bs`` (T, 1, H), where
             index ``t - 1`` holds step t's term: ``x_t^T delta_t``,
             ``a_{t-1}^T delta_t`` and ``sum_b delta_t`` with ``delta_t = dL/ds_t``.
             Summed over the first axis they give ``grads``.
@@ -176,5 +179,5 @@ class RNN(Model):
         return {
             "d_W": np.einsum("tbi,tbh->tih", self.x, d_s),
             "d_R": np.einsum("tbi,tbh->tih", self.A[:-1], d_s),
-            "d_bs": d_s.sum(axis=1)[:, :, None],
+            "d_bs": d_s.sum(axis=1, keepdims=True),
         }

@@ -89,7 +89,7 @@ def carousel_grad_norms(model, x) -> np.ndarray:
     H = model.hidden_size
     h_prev = model.A[:-1].astype(np.float64)                        # h_0 .. h_{T-1}
     z_f = (np.asarray(x, dtype=np.float64) @ model.W[:, H:2 * H] + h_prev @ model.U[:, H:2 * H]
-           + model.b[H:2 * H, 0])
+           + model.b[:, H:2 * H])
     with np.errstate(over="ignore"):
         f = 1.0 / (1.0 + np.exp(-z_f))                              # f_1 .. f_T, (T, B, H)
     T = f.shape[0]
@@ -136,7 +136,7 @@ def cell_grads_by_hops(model, x, max_hops: int = 2) -> np.ndarray:
     max_hops = _checks.nonnegative_int(max_hops, "max_hops")
     A, C = model.A.astype(np.float64), model.C.astype(np.float64)
     W, U = model.W.astype(np.float64), model.U.astype(np.float64)
-    b = np.asarray(model.b, dtype=np.float64).reshape(-1)
+    b = model.b.astype(np.float64)                                 # (1, 4H), a row
     x = np.asarray(x, dtype=np.float64)
     T, B, H = model.cell_grads.shape
     K = max_hops + 2                                               # copies 0 .. max_hops, then "more"

@@ -4,7 +4,8 @@ The forward pass uses the column-vector convention (h_t = tanh(W^T x_t + R^T h_{
 + b_s), one sequence at a time) and gradients come from the complex step,
 f'(p) = Im f(p + i h) / h, which needs no backward pass at all and has no
 subtractive cancellation, so it is exact to rounding. Nothing here imports
-memrnn's RNN.
+memrnn's RNN. A bias is read as its n numbers (``reshape(-1)``), so the
+reference does not care whether the model keeps it as a row or a column.
 """
 
 import numpy as np
@@ -23,9 +24,9 @@ def loss_and_states(params, x, y):
     for b in range(B):                       # one sequence at a time
         h = np.zeros(H, dtype=dtype)
         for t in range(T):
-            h = np.tanh(W.T @ x[t, b] + R.T @ h + bs[:, 0])
+            h = np.tanh(W.T @ x[t, b] + R.T @ h + bs.reshape(-1))
             states[t + 1, b] = h
-        out = V.T @ h + by[:, 0]
+        out = V.T @ h + by.reshape(-1)
         total = total + np.sum((out - y[b]) ** 2)
     return total / y.size, states
 
@@ -76,7 +77,7 @@ def lstm_loss_and_states(params, x, y, h_offset=None, c_offset=None):
         h = np.zeros(H, dtype=dtype)
         c = np.zeros(H, dtype=dtype)
         for t in range(T):
-            pre = {name: W[:, s].T @ x[t, n] + U[:, s].T @ h + b[s, 0] for name, s in gate.items()}
+            pre = {name: W[:, s].T @ x[t, n] + U[:, s].T @ h + b.reshape(-1)[s] for name, s in gate.items()}
             c = _logistic(pre["f"]) * c + _logistic(pre["i"]) * np.tanh(pre["g"])
             if c_offset is not None:
                 c = c + c_offset[t, n]
@@ -84,7 +85,7 @@ def lstm_loss_and_states(params, x, y, h_offset=None, c_offset=None):
             if h_offset is not None:
                 h = h + h_offset[t, n]
             hs[t + 1, n], cs[t + 1, n] = h, c
-        out = V.T @ h + by[:, 0]
+        out = V.T @ h + by.reshape(-1)
         total = total + np.sum((out - y[n]) ** 2)
     return total / y.size, hs, cs
 

@@ -1,5 +1,7 @@
 """The LSTM of chapter 7: initialisation, gradients (three independent ways), errors, FastLSTM."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -42,21 +44,47 @@ def _forward_backward(model, x, y):
 def test_shapes_and_initialisation():
     model = LSTM(1, 10, 1, seed=0)
     assert model.PARAM_NAMES == ("W", "U", "b", "V", "by")
-    assert model.W.shape == (1, 40) and model.U.shape == (10, 40) and model.b.shape == (40, 1)
+    assert model.W.shape == (1, 40) and model.U.shape == (10, 40) and model.b.shape == (1, 40)
     assert model.V.shape == (10, 1) and model.by.shape == (1, 1)
     assert model.n_parameters() == 40 + 400 + 40 + 10 + 1
     # Gate order i, f, g, o: only the forget block of the bias starts at 1.
-    np.testing.assert_array_equal(model.b[10:20], 1.0)
-    assert not model.b[:10].any() and not model.b[20:].any() and not model.by.any()
+    np.testing.assert_array_equal(model.b, [[0] * 10 + [1] * 10 + [0] * 20])
+    assert not model.by.any()
     assert np.all(np.abs(model.W) <= np.sqrt(3.0))
     assert np.all(np.abs(model.U) <= np.sqrt(3.0 / 10))
     assert np.all(np.abs(model.V) <= np.sqrt(3.0 / 10))
     assert np.abs(model.U).max() > 0.8 * np.sqrt(3.0 / 10)      # the whole range is used
 
 
+@pytest.mark.parametrize("cls", [LSTM, FastLSTM])
+def test_biases_are_rows_like_their_gradients_and_z_is_the_equation(cls):
+    # z_t = x_t W + h_{t-1} U + b and y_hat = h_T V + b_y, with rows: b (1, 4H), b_y (1, out).
+    T, B, H, n_in, n_out = 4, 3, 2, 2, 3
+    model, x, y = _random_problem(T, B, H, n_in, n_out, seed=11, cls=cls)
+    assert model.b.shape == (1, 4 * H) and model.by.shape == (1, n_out)
+    _, grads = _forward_backward(model, x, y)
+    for name in model.PARAM_NAMES:
+        assert grads["d_" + name].shape == getattr(model, name).shape, name
+    gates = model.gates
+    for t in range(1, T + 1):
+        z = x[t - 1] @ model.W + model.A[t - 1] @ model.U + model.b
+        i, f, g, o = np.split(z, 4, axis=1)
+        np.testing.assert_allclose(gates[t - 1], np.hstack([sigmoid(i), sigmoid(f), np.tanh(g),
+                                                            sigmoid(o)]), rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(model.forward(x), model.A[T] @ model.V + model.by, rtol=1e-14)
+    # Biases given as columns, as code written for column biases holds them: the same numbers.
+    w = model.get_weights()
+    column = cls(n_in, H, n_out)
+    column.set_weights({**w, "b": w["b"].T, "by": w["by"].T})     # biases given as columns
+    np.testing.assert_array_equal(column.forward(x), model.forward(x))
+    with pytest.raises(ValueError, match=re.escape("weights['b'] must have shape (1, 8) (or the "
+                                                   "column (8, 1)), got (2, 4)")):
+        column.set_weights({**w, "b": w["b"].reshape(2, 4)})
+
+
 def test_forget_bias_is_a_parameter():
     model = LSTM(2, 3, 1, seed=0, forget_bias=0.25)
-    np.testing.assert_array_equal(model.b[:, 0], [0, 0, 0, 0.25, 0.25, 0.25, 0, 0, 0, 0, 0, 0])
+    np.testing.assert_array_equal(model.b, [[0, 0, 0, 0.25, 0.25, 0.25, 0, 0, 0, 0, 0, 0]])
     assert not LSTM(2, 3, 1, seed=0, forget_bias=0).b.any()
     # At the start, the forget gate is sigma(1) = 0.73 on a zero input.
     default = LSTM(1, 4, 1, seed=0)
@@ -181,7 +209,7 @@ def test_matches_torch_autograd():
     h = c = torch.zeros(B, H, dtype=torch.float64)
     hs, cs = [], []
     for t in range(T):
-        z = xt[t] @ p["W"] + h @ p["U"] + p["b"].T
+        z = xt[t] @ p["W"] + h @ p["U"] + p["b"]
         i, f, g, o = z.split(H, dim=1)
         c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
         h = torch.sigmoid(o) * torch.tanh(c)
@@ -189,7 +217,7 @@ def test_matches_torch_autograd():
         h.retain_grad()
         hs.append(h)
         cs.append(c)
-    y_hat = h @ p["V"] + p["by"].T
+    y_hat = h @ p["V"] + p["by"]
     torch.mean((y_hat - yt) ** 2).backward()
 
     np.testing.assert_allclose(model.hidden_grads, np.stack([s.grad.numpy() for s in hs]),
@@ -211,7 +239,7 @@ def test_gate_order_matches_torch_nn_lstm():
     with torch.no_grad():                   # torch keeps W^T and splits the bias in two
         net.weight_ih_l0.copy_(torch.tensor(model.W.T))
         net.weight_hh_l0.copy_(torch.tensor(model.U.T))
-        net.bias_ih_l0.copy_(torch.tensor(model.b[:, 0]))
+        net.bias_ih_l0.copy_(torch.tensor(model.b[0]))
         net.bias_hh_l0.zero_()
         out, (h_T, c_T) = net(torch.tensor(x))
     np.testing.assert_allclose(model.A[1:], out.numpy(), rtol=1e-12, atol=1e-14)
@@ -370,6 +398,7 @@ def test_fast_lstm_matches_lstm(T, B, H, n_in, n_out, tanh):
         (v0, g0, *arrays0), (v1, g1, *arrays1) = results["plain"], results["fast"]
         assert v1 == pytest.approx(v0, rel=1e-12)
         for key in GRAD_KEYS:
+            assert g1[key].shape == g0[key].shape == getattr(plain, key[2:]).shape, key
             np.testing.assert_allclose(g1[key], g0[key], rtol=0, atol=1e-12, err_msg=key)
         for a0, a1 in zip(arrays0, arrays1):
             assert a0.shape == a1.shape
@@ -417,7 +446,7 @@ def test_randomize_weights_for_the_lstm():
     assert model.U.std() == pytest.approx(0.9 / np.sqrt(50), rel=0.05)
     for name in ("W", "b", "V"):
         assert 0.35 < getattr(model, name).std() < 0.65, name          # 50 to 200 draws
-    assert np.all(model.b[50:100] != 1.0)
+    assert np.all(model.b[:, 50:100] != 1.0)
     again = LSTM(1, 50, 1, seed=1)
     randomize_weights(again, seed=4, scale=0.5)
     for name, w in model.get_weights().items():

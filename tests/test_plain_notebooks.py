@@ -29,6 +29,7 @@ import re
 import subprocess
 import sys
 import time
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbclient
@@ -36,7 +37,7 @@ import nbformat
 import pytest
 from myst_left import myst_pieces, notebook_pieces
 
-from bookpages import NOTEBOOK_PAGES, ROOT, student_pages
+from bookpages import NOTEBOOK_PAGES, PAGES, ROOT, student_pages
 
 pytestmark = pytest.mark.book
 
@@ -164,6 +165,88 @@ def test_a_chapter_reads_like_its_page(book):
     assert re.search(r"[A-Z]\w+( \*et al\.\*)? \(\d{4}\)", text)      # Author (year)
     assert not re.search(r"\\\[\d{4}\\\]", text)                      # not Author [year]
     assert nb.cells[-1].source.startswith("## References")
+
+
+# ------------------------------------------------------------ the download menu
+class _DownloadMenu(HTMLParser):
+    """The entries of a page's download menu, the theme's ``dropdown-download-buttons``.
+
+    ``entries`` holds (the entry's ``btn-download-...`` class, its ``href`` or None for a
+    button) for each, in order.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.depth, self.menus, self.entries = 0, 0, []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        classes = (attrs.get("class") or "").split()
+        if not self.depth:
+            if tag == "div" and "dropdown-download-buttons" in classes:
+                self.depth, self.menus = 1, self.menus + 1
+            return
+        if tag == "div":
+            self.depth += 1
+        kind = next((c for c in classes if c.startswith("btn-download-")), None)
+        if kind and tag in ("a", "button"):
+            self.entries.append((kind, attrs.get("href")))
+
+    def handle_endtag(self, tag):
+        if self.depth and tag == "div":
+            self.depth -= 1
+
+
+def download_menu(html_file: Path) -> _DownloadMenu:
+    menu = _DownloadMenu()
+    menu.feed(html_file.read_text(encoding="utf-8"))
+    return menu
+
+
+def test_the_menu_reader_finds_the_entries():
+    menu = _DownloadMenu()
+    menu.feed('<div class="dropdown dropdown-download-buttons"><ul><li><a href="a.ipynb" '
+              'class="btn btn-download-notebook-button">.ipynb</a></li><li><div><a href="b.md" '
+              'class="btn btn-download-source-button">.md</a></div></li><li><button '
+              'class="btn btn-download-pdf-button">.pdf</button></li></ul></div>'
+              '<a class="btn-download-x" href="after.md">not in the menu</a>')
+    assert menu.menus == 1
+    assert menu.entries == [("btn-download-notebook-button", "a.ipynb"),
+                            ("btn-download-source-button", "b.md"), ("btn-download-pdf-button", None)]
+
+
+#: What a page's download menu may offer: the plain notebook, a print of the page, the book's PDF.
+MENU_ENTRIES = {"btn-download-notebook-button", "btn-download-pdf-button",
+                "btn-download-book-pdf-button"}
+
+
+def test_no_download_menu_offers_the_myst_source(book):
+    pages = sorted(book["html"].rglob("*.html"))
+    menus = {p.relative_to(book["html"]).with_suffix("").as_posix(): download_menu(p) for p in pages}
+    for page in PAGES:                     # each page of the book has its menu (the check bites)
+        assert menus[page].menus == 1 and menus[page].entries, page
+    for page, menu in menus.items():
+        kinds = {kind for kind, _ in menu.entries}
+        assert kinds <= MENU_ENTRIES, (page, kinds - MENU_ENTRIES)
+        links = [href for _, href in menu.entries if href]
+        assert not [h for h in links if h.split("#")[0].split("?")[0].endswith(".md")], (page, links)
+    # Nor does the site hold the .md sources for anyone who guesses the address.
+    assert not sorted(book["html"].rglob("*.md")), sorted(book["html"].rglob("*.md"))[:5]
+
+
+@pytest.mark.parametrize("page", NOTEBOOK_PAGES)
+def test_the_menus_notebook_is_the_plain_notebook(book, page):
+    html_file = book["html"] / f"{page}.html"
+    links = [href for kind, href in download_menu(html_file).entries
+             if kind == "btn-download-notebook-button"]
+    assert len(links) == 1 and links[0].endswith(".ipynb"), links
+    target = (html_file.parent / links[0]).resolve()
+    assert target.is_file() and book["html"].resolve() in target.parents, links[0]
+    plain = book["out"] / "_build" / "notebooks" / f"{page.split('/')[1]}.ipynb"
+    assert target.read_bytes() == plain.read_bytes(), f"{links[0]} is not {plain.name} as written"
+    nb = nbformat.read(target, as_version=4)
+    assert notebook_pieces(nb) == []
+    assert nb.cells[0].id == "memrnn-install"          # the plain notebook's first cell
 
 
 # ------------------------------------------------------------ outside the repository

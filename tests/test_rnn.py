@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 
@@ -70,10 +72,10 @@ def test_matches_torch_autograd():
     a = torch.zeros(B, H, dtype=torch.float64)
     states = []
     for t in range(T):
-        a = torch.tanh(xt[t] @ p["W"] + a @ p["R"] + p["bs"].T)
+        a = torch.tanh(xt[t] @ p["W"] + a @ p["R"] + p["bs"])
         a.retain_grad()
         states.append(a)
-    y_hat = a @ p["V"] + p["by"].T
+    y_hat = a @ p["V"] + p["by"]
     torch_loss = torch.mean((y_hat - yt) ** 2)
     torch_loss.backward()
 
@@ -93,7 +95,7 @@ def test_per_step_contributions_sum_to_the_gradients():
     steps = model.per_step_grads()
     assert steps["d_W"].shape == (6, 2, 3)
     assert steps["d_R"].shape == (6, 3, 3)
-    assert steps["d_bs"].shape == (6, 3, 1)
+    assert steps["d_bs"].shape == (6, 1, 3)
     for name in steps:
         np.testing.assert_allclose(steps[name].sum(axis=0), grads[name], rtol=1e-12, atol=1e-15)
     # Step 1's recurrent contribution is a_0^T delta_1 = 0, since a_0 = 0.
@@ -105,7 +107,7 @@ def test_per_step_contributions_sum_to_the_gradients():
 def test_shapes_and_initialisation():
     model = RNN(1, 10, 1, seed=0)
     assert model.W.shape == (1, 10) and model.R.shape == (10, 10)
-    assert model.bs.shape == (10, 1) and model.V.shape == (10, 1) and model.by.shape == (1, 1)
+    assert model.bs.shape == (1, 10) and model.V.shape == (10, 1) and model.by.shape == (1, 1)
     np.testing.assert_array_equal(model.R, np.eye(10))
     assert not model.bs.any() and not model.by.any()
     assert np.all(np.abs(model.W) <= np.sqrt(3.0))
@@ -140,6 +142,43 @@ def test_forward_output_and_state_shapes():
     assert y_hat.shape == (8, 1)
     assert model.A.shape == (7, 8, 10)
     assert not model.A[0].any()
+
+
+@pytest.mark.parametrize("n_in, H, n_out", [(1, 10, 1), (2, 3, 4)])
+def test_biases_are_rows_like_their_gradients_and_the_forward_pass_is_the_equation(n_in, H, n_out):
+    # s_t = x_t W + a_{t-1} R + b_s and y_hat = a_T V + b_y, with rows: b_s (1, H), b_y (1, out).
+    model, x, y = _random_problem(5, 3, H, n_in, n_out, seed=H)
+    assert model.bs.shape == (1, H) and model.by.shape == (1, n_out)
+    loss = MSELoss()
+    y_hat = model.forward(x)
+    loss.forward(y_hat, y)
+    grads = model.backward(loss.backward())
+    for name in model.PARAM_NAMES:
+        assert grads["d_" + name].shape == getattr(model, name).shape, name
+    a = np.zeros((3, H))
+    for t in range(1, 6):                             # the equations as written, row vectors
+        s_t = x[t - 1] @ model.W + a @ model.R + model.bs
+        a = np.tanh(s_t)
+        np.testing.assert_array_equal(model.A[t], a)
+    np.testing.assert_array_equal(y_hat, a @ model.V + model.by)
+    # dL/db_s = sum_t 1_B^T delta_t and dL/db_y = 1_B^T dL/dy_hat: rows of sums over the batch.
+    ones = np.ones((1, 3))
+    np.testing.assert_allclose(grads["d_by"], ones @ loss.backward(), rtol=1e-14)
+    np.testing.assert_allclose(grads["d_bs"], ones @ model.preactivation_grads.sum(axis=0),
+                               rtol=1e-12, atol=1e-15)
+
+
+def test_a_students_sgd_step_on_the_biases_keeps_their_shape():
+    model, x, y = _random_problem(4, 3, 3, seed=5)
+    loss = MSELoss()
+    loss.forward(model.forward(x), y)
+    grads = model.backward(loss.backward())
+    bs, by = model.bs.copy(), model.by.copy()
+    model.bs -= 0.1 * grads["d_bs"]                   # in place, as a student's loop writes it
+    model.by = model.by - 0.1 * grads["d_by"]         # or as a new array
+    assert model.bs.shape == bs.shape and model.by.shape == by.shape
+    np.testing.assert_array_equal(model.bs, bs - 0.1 * grads["d_bs"])
+    np.testing.assert_array_equal(model.by, by - 0.1 * grads["d_by"])
 
 
 def test_update_is_sgd_on_summed_gradients():
@@ -188,6 +227,24 @@ def test_get_and_set_weights_round_trip_and_copy():
 def test_set_weights_errors(weights, exc, words):
     with pytest.raises(exc, match=words):
         RNN(1, 4, 1, seed=0).set_weights(weights)
+
+
+def test_set_weights_takes_a_bias_given_as_a_column_and_refuses_other_shapes():
+    a, b = RNN(1, 4, 2, seed=0), RNN(1, 4, 2, seed=1)
+    randomize_weights(a, seed=3)
+    w = a.get_weights()
+    b.set_weights({**w, "bs": w["bs"].T, "by": w["by"].T})   # columns (4, 1) and (2, 1)
+    for name, value in w.items():
+        np.testing.assert_array_equal(getattr(b, name), value)
+        assert getattr(b, name).shape == value.shape and getattr(b, name).flags.c_contiguous
+    b.set_weights([w["W"], w["R"], w["bs"].T.copy(), w["V"], w["by"]])
+    np.testing.assert_array_equal(b.bs, w["bs"])
+    for bad in (w["bs"].reshape(-1), w["bs"].reshape(2, 2), np.zeros((1, 5))):
+        message = f"weights['bs'] must have shape (1, 4) (or the column (4, 1)), got {bad.shape}"
+        with pytest.raises(ValueError, match=re.escape(message)):
+            b.set_weights({**w, "bs": bad})
+    with pytest.raises(ValueError, match=re.escape("weights['W'] must have shape (1, 4), got (4, 1)")):
+        b.set_weights({**w, "W": w["W"].T})           # only biases may come as columns
 
 
 def test_set_weights_checks_shape_and_values_and_changes_nothing_on_error():
@@ -278,3 +335,16 @@ def test_float32_model_follows_float64_closely():
 def test_repr():
     assert repr(RNN(1, 10, 1, seed=0)) == \
         "RNN(input_size=1, hidden_size=10, output_size=1, dtype=np.float64)"
+
+
+def test_no_bias_is_transposed_or_made_a_column_in_the_package_or_the_chapters():
+    # The equations add the rows b_s, b and b_y; code that turns a bias around is a second convention.
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    pattern = re.compile(r"\b(?:bs|by|b)\.T\b|\bb_s\^\\top|sum\(axis=0\)\[:, None\]")
+    found = []
+    for path in [*root.glob("memrnn/**/*.py"), *root.glob("book/*.md")]:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        found += [f"{path.relative_to(root)}:{n}" for n, line in enumerate(lines, 1) if pattern.search(line)]
+    assert not found, found

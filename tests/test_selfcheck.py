@@ -136,13 +136,13 @@ class NoTanhDerivative(memrnn.RNN):
         T = A.shape[0] - 1
         g = {"d_W": np.zeros_like(self.W), "d_R": np.zeros_like(self.R),
              "d_bs": np.zeros_like(self.bs), "d_V": A[T].T @ dy,
-             "d_by": dy.sum(axis=0)[:, None]}
+             "d_by": dy.sum(axis=0, keepdims=True)}
         d_a = dy @ self.V.T
         for t in range(T, 0, -1):
             delta = d_a                          # the bug: no * (1 - A[t] ** 2)
             g["d_W"] += x[t - 1].T @ delta
             g["d_R"] += A[t - 1].T @ delta
-            g["d_bs"] += delta.sum(axis=0)[:, None]
+            g["d_bs"] += delta.sum(axis=0, keepdims=True)
             d_a = delta @ self.R.T
         return g
 

@@ -272,13 +272,13 @@ class RNNLoop(memrnn.RNN):
         T = len(x)
         grads = {"d_W": np.zeros_like(self.W), "d_R": np.zeros_like(self.R),
                  "d_bs": np.zeros_like(self.bs), "d_V": A[T].T @ d_loss,
-                 "d_by": np.sum(d_loss, axis=0, keepdims=True).T}
+                 "d_by": np.sum(d_loss, axis=0, keepdims=True)}
         d_a = d_loss @ self.V.T
         for t in reversed(range(1, T + 1)):
             delta = d_a * (1 - np.tanh(np.arctanh(A[t])) ** 2)
             grads["d_W"] = grads["d_W"] + x[t - 1].T @ delta
             grads["d_R"] = grads["d_R"] + A[t - 1].T @ delta
-            grads["d_bs"] = grads["d_bs"] + delta.sum(axis=0).reshape(-1, 1)
+            grads["d_bs"] = grads["d_bs"] + delta.sum(axis=0).reshape(1, -1)
             d_a = delta @ self.R.T
         return grads
 
@@ -296,13 +296,13 @@ class RNNEinsum(memrnn.RNN):
             d_a = deltas[t] @ self.R.T
         return {"d_W": np.einsum("tbi,tbh->ih", x, deltas),
                 "d_R": np.einsum("tbi,tbh->ih", A[:-1], deltas),
-                "d_bs": deltas.sum(axis=(0, 1))[:, None],
+                "d_bs": deltas.sum(axis=(0, 1))[None, :],
                 "d_V": np.einsum("bh,bo->ho", A[-1], d_loss),
-                "d_by": d_loss.sum(0)[:, None]}
+                "d_by": d_loss.sum(0)[None]}
 
 
 class OwnRNN:
-    """A student's own RNN class: no memrnn base, its own names inside."""
+    """A student's own RNN class: no memrnn base, its own names inside, biases kept as columns."""
 
     def __init__(self, input_size, hidden_size, output_size, seed=0):
         rng = np.random.default_rng(seed)
@@ -344,7 +344,7 @@ def _slipped(slip):
             A, x, R = self.A, self.x, self.R
             T = x.shape[0]
             d_V = (A[1] if slip == "first state" else A[T]).T @ d_loss
-            d_by = d_loss.sum(axis=0)[:, None]
+            d_by = d_loss.sum(axis=0, keepdims=True)
             d_W, d_R = np.zeros_like(self.W), np.zeros_like(R)
             d_bs = 0.0
             d_a = d_loss @ self.V.T
@@ -353,7 +353,8 @@ def _slipped(slip):
                 a_t = A[t - 1] if slip == "tanh at a_{t-1}" else A[t]
                 delta = d_a if slip == "no tanh" else d_a * (1 - a_t ** 2)
                 prev = A[t] if slip == "dR with a_t" else A[t - 1]
-                bias = delta if slip == "bs not summed" else delta.sum(0)[:, None]
+                bias = {"bs not summed": delta, "bs a column": delta.sum(0)[:, None]}.get(
+                    slip, delta.sum(0, keepdims=True))
                 if slip == "no sum":
                     d_W, d_R, d_bs = x[t - 1].T @ delta, prev.T @ delta, bias
                 else:
@@ -376,6 +377,23 @@ def _slipped(slip):
     return Slipped
 
 
+class ColumnBias(memrnn.RNN):
+    """Backpropagation through time right but for the biases, summed as columns into rows."""
+
+    def backward(self, d_loss):
+        x, A = self.x, self.A
+        d_W, d_R, d_bs = np.zeros_like(self.W), np.zeros_like(self.R), np.zeros_like(self.bs)
+        d_a = d_loss @ self.V.T
+        for t in range(len(x), 0, -1):
+            delta = d_a * (1.0 - A[t] ** 2)
+            d_W += x[t - 1].T @ delta
+            d_R += A[t - 1].T @ delta
+            d_bs += delta.sum(axis=0)[:, None]       # a column (H, 1) into the row (1, H)
+            d_a = delta @ self.R.T
+        return {"d_W": d_W, "d_R": d_R, "d_bs": d_bs, "d_V": A[-1].T @ d_loss,
+                "d_by": d_loss.sum(axis=0)[:, None]}
+
+
 RNN_WRONG = [
     ("sign", "opposite sign"),
     ("no tanh", "forgot the tanh derivative"),
@@ -388,6 +406,7 @@ RNN_WRONG = [
     ("first state", "first state a_1 instead of the last"),
     ("mean again", "do not average again"),
     ("bs not summed", "sum over the batch (axis 0)"),
+    ("bs a column", "yours is transposed; bs is a row, as in the equations"),
     ("no return", "backward returned None; return the dict"),
     ("missing key", "backward must return a dict with d_by"),
 ]
@@ -409,10 +428,10 @@ class FastLoop(memrnn.fast.FastRNN):
             delta *= d_a
             d_W += x[t - 1].T @ delta
             d_R += A[t - 1].T @ delta
-            d_bs += delta.sum(axis=0)[:, None]
+            d_bs += delta.sum(axis=0)                # (H,) added into the row (1, H)
             np.matmul(delta, RT, out=d_a)
         return {"d_W": d_W, "d_R": d_R, "d_bs": d_bs, "d_V": A[T].T @ d_loss,
-                "d_by": d_loss.sum(axis=0)[:, None]}
+                "d_by": d_loss.sum(axis=0, keepdims=True)}
 
 
 class FastWithPlainBackward(memrnn.fast.FastRNN):
@@ -685,6 +704,8 @@ WRONG = (
     ]]
     + [(selfcheck.check_rnn_backward, _slipped(s)(1, 4, 1, seed=0), words)
        for s, words in RNN_WRONG]
+    + [(selfcheck.check_rnn_backward, ColumnBias(1, 4, 1, seed=0),
+        "sum(axis=0, keepdims=True), not [:, None], which makes a column")]
     + [(selfcheck.check_learner, _learner(m), words) for m, words in LEARNER_WRONG]
     + [(selfcheck.check_sweep_loop, w, words) for w, words in SWEEP_WRONG]
     + [(selfcheck.check_grad_norms, w, words) for w, words in NORMS_WRONG]

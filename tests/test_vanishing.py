@@ -283,7 +283,7 @@ def test_carousel_gradient_is_the_whole_cell_gradient_only_without_U(fast):
     # The carousel term is dL/dc_T times the forget gates of steps 2 .. T, computed here anew.
     H = 4
     h = model.A[:-1]
-    f = sigmoid(x @ model.W[:, H:2 * H] + h @ model.U[:, H:2 * H] + model.b[H:2 * H, 0])
+    f = sigmoid(x @ model.W[:, H:2 * H] + h @ model.U[:, H:2 * H] + model.b[:, H:2 * H])
     expected = model.cell_grads[-1] * np.prod(f[1:], axis=0)
     assert carousel[0] == pytest.approx(np.linalg.norm(expected), rel=1e-12)
 

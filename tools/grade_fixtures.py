@@ -40,8 +40,8 @@ class MyRNN(memrnn.RNN):
             delta = d_a * (1.0 - A[t] ** 2)        # through tanh at step t
             d_W += x[t - 1].T @ delta
             d_R += A[t - 1].T @ delta
-            d_bs += delta.sum(axis=0)[:, None]
+            d_bs += delta.sum(axis=0, keepdims=True)
             d_a = delta @ self.R.T                 # on to a_{t-1}
         return {"d_W": d_W, "d_R": d_R, "d_bs": d_bs, "d_V": A[steps].T @ d_loss,
-                "d_by": d_loss.sum(axis=0)[:, None]}
+                "d_by": d_loss.sum(axis=0, keepdims=True)}
 '''

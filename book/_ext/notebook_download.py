@@ -10,6 +10,12 @@ points the theme's button at it, and makes the button save the file rather
 than open it in a tab. Before that it reads the notebook that myst-nb executed
 (``<build>/jupyter_execute/<page>.ipynb``), whose every cell, hidden ones
 included, must have kept stderr empty.
+
+The theme also lists the page's source file, the chapter's MyST ``.md``, which
+opened in JupyterLab, VS Code or Colab shows roles and directives where the
+page shows numbers and code. That entry is taken out of every page's menu, so
+the menu offers the plain notebook and the PDFs only; ``html_copy_source:
+false`` in ``_config.yml`` keeps the ``.md`` files out of the site altogether.
 """
 
 from __future__ import annotations
@@ -42,6 +48,16 @@ def _add_ipynb_download(app, pagename, templatename, context, doctree):
     context["ipynb_source"] = f"{pagename}.ipynb"
 
 
+#: The theme's entry for the page's source file (``.md``) in its download menu.
+SOURCE_BUTTON = "download-source-button"
+
+
+def _drop_source_download(app, pagename, templatename, context, doctree):
+    for group in context.get("header_buttons", []):
+        if group.get("label") == "download-buttons":
+            group["buttons"] = [b for b in group["buttons"] if b.get("label") != SOURCE_BUTTON]
+
+
 def _warn_about_stderr(executed: Path, pagename: str) -> None:
     # myst-nb checks stderr only in the outputs it renders, so a warning
     # printed by a hidden (remove-cell) cell would pass unseen. The download
@@ -72,4 +88,6 @@ def setup(app):
     # Priority 500 runs before the theme's add_header_buttons (501), which
     # reads ipynb_source.
     app.connect("html-page-context", _add_ipynb_download, priority=500)
+    # After add_header_buttons (501), which makes the menu.
+    app.connect("html-page-context", _drop_source_download, priority=502)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

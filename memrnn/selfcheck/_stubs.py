@@ -92,7 +92,8 @@ class RNN(memrnn.RNN):
         -------
         dict
             ``d_W``, ``d_R``, ``d_bs``, ``d_V`` and ``d_by``, each shaped like its
-            weight (``bs`` and ``by`` are columns) and summed over time steps.
+            weight (``bs`` and ``by`` are rows, (1, H) and (1, out)) and summed
+            over time steps.
         """
 
 

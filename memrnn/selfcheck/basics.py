@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ..gradcheck import numerical_gradient, relative_error
-from ._report import Report, as_numbers, crash, returned_nothing
+from ._report import Report, as_numbers, crash, returned_nothing, students_line
 
 
 def check_generator(generate_samples, batch_size=256, seq_length=6) -> Report:
@@ -222,7 +224,16 @@ def check_rnn_backward(model, seed=0, eps=1e-6) -> Report:
         dy = 2.0 / y.size * (y_hat - y)
         grads = model.backward(dy.copy())
     except Exception as err:
-        return crash(report, "forward and backward run", err)
+        crash(report, "forward and backward run", err)
+        rows = [name for name in ("bs", "by") if np.shape(getattr(model, name, None))[:1] == (1,)]
+        line = students_line(err)
+        if isinstance(err, ValueError) and "broadcast" in str(err) and \
+                any(re.search(rf"(?<![A-Za-z0-9]){name}\b", line) for name in rows):   # bs, d_bs, self.bs
+            report.add("the bias gradients are rows, like the biases", False,
+                       "bs and by are rows, (1, H) and (1, out), as b_s and b_y in the "
+                       "equations: sum over the batch with sum(axis=0, keepdims=True), "
+                       "not [:, None], which makes a column")
+        return report
     if returned_nothing(report, "backward", grads,
                         "return the dict of gradients {'d_W': ..., 'd_R': ..., 'd_bs': ..., "
                         "'d_V': ..., 'd_by': ...}"):
@@ -235,9 +246,9 @@ def check_rnn_backward(model, seed=0, eps=1e-6) -> Report:
     hints = {
         "W": "dW sums x_t^T delta_t over t, with delta_t = dL/da_t * (1 - a_t^2)",
         "R": "dR sums a_{t-1}^T delta_t: the PREVIOUS state, and dL/da_{t-1} = delta_t R^T",
-        "bs": "dbs sums delta_t over the batch and over t, as a column (H, 1)",
+        "bs": "dbs sums delta_t over the batch and over t, shaped like bs",
         "V": "dV = a_T^T dL/dy_hat: the LAST state",
-        "by": "dby sums dL/dy_hat over the batch, as a column (out, 1)",
+        "by": "dby sums dL/dy_hat over the batch, shaped like by",
     }
     weights = {name: np.array(getattr(model, name), dtype=float) for name in PARAM_NAMES}
     known = {bug: _bptt(weights, x, dy, slip) for bug, slip in _RNN_MISTAKES.items()}
@@ -255,10 +266,18 @@ def check_rnn_backward(model, seed=0, eps=1e-6) -> Report:
             continue
         if a.shape != numeric.shape:
             why = f"expected {numeric.shape}, the shape of {name}, got {a.shape}"
+            row = numeric.shape[0] == 1                    # a bias kept as a row, (1, n)
             if a.shape == numeric.shape[::-1]:
                 why += ": yours is transposed"
-            elif name in ("bs", "by") and a.ndim == 2 and a.shape[1] == numeric.shape[0]:
-                why += ": sum over the batch (axis 0) and make it a column"
+                if name in ("bs", "by") and row:
+                    why += (f"; {name} is a row, as in the equations: sum(axis=0, "
+                            f"keepdims=True) gives that row, [:, None] a column")
+            elif name in ("bs", "by") and a.ndim == 2 and numeric.size in a.shape:
+                why += (": sum over the batch (axis 0)"
+                        + (" with keepdims=True" if row else " and make it a column"))
+            elif name in ("bs", "by") and a.shape == (numeric.size,):
+                why += (": keep the summed axis, sum(axis=0, keepdims=True)" if row
+                        else ": make it a column")
             report.add(f"{key} has the shape of {name}", False, why)
             continue
         err = relative_error(a, numeric)
@@ -315,12 +334,14 @@ def _bptt(weights, x, dy, slip=None) -> dict:
     mistakes must not change when the package's code does.
     """
     W, R, bs, V = weights["W"], weights["R"], weights["bs"], weights["V"]
+    row_bs = bs.reshape(1, -1)            # a row, whichever way the model keeps it
     T = x.shape[0]
     A = [np.zeros((x.shape[1], R.shape[0]))]
     for t in range(T):
-        A.append(np.tanh(x[t] @ W + A[-1] @ R + bs.T))      # A[t] = a_t
+        A.append(np.tanh(x[t] @ W + A[-1] @ R + row_bs))    # A[t] = a_t
     g = {"d_W": np.zeros_like(W), "d_R": np.zeros_like(R), "d_bs": np.zeros_like(bs),
-         "d_V": (A[1] if slip == "dV_first" else A[T]).T @ dy, "d_by": dy.sum(axis=0)[:, None]}
+         "d_V": (A[1] if slip == "dV_first" else A[T]).T @ dy,
+         "d_by": dy.sum(axis=0).reshape(weights["by"].shape)}
     d_a = dy @ V.T                                           # dL/da_T
     last = 2 if slip == "skip_first" else 1
     for t in range(T, last - 1, -1):
@@ -328,7 +349,7 @@ def _bptt(weights, x, dy, slip=None) -> dict:
         delta = d_a if slip == "no_tanh" else d_a * slope * (slope if slip == "tanh_twice" else 1)
         x_t = x[t % T] if slip == "x_shifted" else x[t - 1]
         terms = {"d_W": x_t.T @ delta, "d_R": (A[t] if slip == "dR_current" else A[t - 1]).T @ delta,
-                 "d_bs": delta.sum(axis=0)[:, None]}
+                 "d_bs": delta.sum(axis=0).reshape(bs.shape)}
         for k, v in terms.items():
             g[k] = v if slip == "no_sum" else g[k] + v
         d_a = 0.0 * d_a if slip == "no_chain" else delta @ (R if slip == "R_not_T" else R.T)

@@ -132,7 +132,7 @@ def check_lstm_cell_backward(cell_backward, seed=0, eps=1e-6) -> Report:
     def chained():
         model.forward(x)
         A, C, G = model.A.copy(), model.C.copy(), model.gates.copy()
-        dy = 2.0 / y.size * (A[T] @ model.V + model.by.T - y)
+        dy = 2.0 / y.size * (A[T] @ model.V + model.by - y)
         grads = {"d_W": np.zeros_like(model.W), "d_U": np.zeros_like(model.U),
                  "d_b": np.zeros_like(model.b)}
         d_h, d_c_next = dy @ model.V.T, np.zeros((B, H))
@@ -141,7 +141,7 @@ def check_lstm_cell_backward(cell_backward, seed=0, eps=1e-6) -> Report:
                               cell_backward(d_h, d_c_next, C[step - 1], C[step], G[step - 1]))
             grads["d_W"] += x[step - 1].T @ d_zt
             grads["d_U"] += A[step - 1].T @ d_zt
-            grads["d_b"] += d_zt.sum(axis=0)[:, None]
+            grads["d_b"] += d_zt.sum(axis=0, keepdims=True)
             d_h = d_zt @ model.U.T
         return grads
 
