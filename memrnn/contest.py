@@ -591,8 +591,10 @@ def describe(row: dict, name_a: str, name_b: str, alpha: float = 0.05) -> str:
                 f"{name_b}, runs from {lo:+.0f} to {hi:+.0f} points")
     if p < alpha and row["only_a"] != row["only_b"]:
         winner, loser = (name_a, name_b) if row["only_a"] > row["only_b"] else (name_b, name_a)
-        return text + (f"The planned test rejects at the {100 * alpha:g} % level: {winner} beats "
-                       f"{loser} on these seeds, and {interval}.")
+        kind = ("" if test == "exact McNemar" else
+                " (an exploratory comparison, judged after Holm's adjustment over its family)")
+        return text + (f"The planned test rejects at the {100 * alpha:g} % level{kind}: {winner} "
+                       f"beats {loser} on these seeds, and {interval}.")
     text += (f"The planned test does not reject at the {100 * alpha:g} % level, so neither is shown "
              f"to be better; {interval}")
     if hi < 0 or lo > 0:

@@ -268,7 +268,9 @@ def test_describe_judges_an_exploratory_row_by_its_holm_adjusted_p():
     row = {"family": "length", "n": 10, "wins_a": 10, "wins_b": 0, "only_a": 10, "only_b": 0, "p": 0.002,
            "p_holm": 0.037, "low": 0.61, "high": 1.0}
     assert contest.planned_p(row) == (0.037, "exact McNemar, Holm-adjusted")
-    assert "the chrono start beats bias 3" in contest.describe(row, "the chrono start", "bias 3")
+    strong = contest.describe(row, "the chrono start", "bias 3")
+    assert "the chrono start beats bias 3" in strong and "an exploratory comparison" in strong
+    assert "exploratory" not in contest.describe(dict(row, family="primary"), "the chrono start", "bias 3")
     weak = dict(row, p=0.03, p_holm=0.4, only_a=6, only_b=0)
     text = contest.describe(weak, "the chrono start", "bias 3")
     assert "beats" not in text and r"$p_{\mathrm{Holm}} = 0.4$" in text
