@@ -26,7 +26,7 @@ import math
 import numpy as np
 
 from . import settings as S
-from .information import mcnemar_exact
+from .stats import mcnemar_exact
 
 __all__ = ["PRIMARY_ARMS", "CHRONO_ARMS", "arm_settings", "grid_profiles", "final_profiles",
            "chosen_rates", "choose_rate", "power", "chrono_mean_bias"]

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import information
 from . import settings as S
+from . import stats
 from .results import SweepResult, choose_learning_rate, load_results, run_bits
 
 __all__ = ["MODELS", "NAMES", "OPTIMIZERS", "PRIMARY", "PILOT", "comparisons", "long_comparisons",
@@ -129,13 +129,13 @@ def _by_seed(res: SweepResult, length: int) -> dict:
 
 
 def compare(final: dict, a: tuple, b: tuple, length: int = S.GRID_LENGTH) -> dict:
-    """``information.compare_paired`` of two arms over the seeds both ran at ``length``."""
+    """``stats.compare_paired`` of two arms over the seeds both ran at ``length``."""
     ra, rb = _by_seed(final[a + (length,)], length), _by_seed(final[b + (length,)], length)
     keys = sorted(set(ra) & set(rb))
     if not keys:
         raise ValueError(f"arms {a} and {b} share no seeds at T = {length}")
 
-    return information.compare_paired([ra[k]["success"] for k in keys], [rb[k]["success"] for k in keys],
+    return stats.compare_paired([ra[k]["success"] for k in keys], [rb[k]["success"] for k in keys],
                                       [run_bits(ra[k]) for k in keys], [run_bits(rb[k]) for k in keys])
 
 
@@ -159,7 +159,7 @@ def compare_at(final: dict, a: tuple, b: tuple, length: int = S.GRID_LENGTH, *, 
     else:
         win_a = [x >= threshold_bits for x in bits_a]
         win_b = [x >= threshold_bits for x in bits_b]
-    return information.compare_paired(win_a, win_b, bits_a, bits_b)
+    return stats.compare_paired(win_a, win_b, bits_a, bits_b)
 
 
 def unsolved_grid_arms(grid: dict) -> list[tuple]:
@@ -205,7 +205,7 @@ def compare_family(final: dict) -> list[dict]:
             for fam, label, a, b, T in planned
             if a + (T,) in final and b + (T,) in final]
     explore = [r for r in rows if r["family"] != "primary"]
-    for r, p in zip(explore, information.holm([r["p"] for r in explore])):
+    for r, p in zip(explore, stats.holm([r["p"] for r in explore])):
         r["p_holm"] = float(p)
     for r in rows:
         r.setdefault("p_holm", r["p"])
@@ -474,7 +474,7 @@ def primary_numbers(final: dict, budgets, thresholds=(0.5, 0.75, 0.9)) -> dict:
     """What the chapter says of the primary comparison's design and robustness, by glue name.
 
     The pilot's counts (``PILOT``); the power of the exact test on 10 and 20
-    seeds (``information.mcnemar_power``) at the discordant shares the fresh
+    seeds (``stats.mcnemar_power``) at the discordant shares the fresh
     seeds show; the counts and exact p at other thresholds of success and at
     each budget; the RNN's runs that end just under one bit.
     """
@@ -482,8 +482,8 @@ def primary_numbers(final: dict, budgets, thresholds=(0.5, 0.75, 0.9)) -> dict:
     pa, pb = row["only_a"] / row["n"], row["only_b"] / row["n"]
     out = {"pilot_n": PILOT["lstm"][1], "pilot_lstm": PILOT["lstm"][0], "pilot_rnn21": PILOT["rnn21"][0],
            "pow_pa": f"{100 * pa:.0f}", "pow_pb": f"{100 * pb:.0f}", "pow_gap": f"{100 * abs(pa - pb):.0f}",
-           "pow_10": 100 * information.mcnemar_power(10, pa, pb),
-           "pow_20": 100 * information.mcnemar_power(20, pa, pb)}
+           "pow_10": 100 * stats.mcnemar_power(10, pa, pb),
+           "pow_20": 100 * stats.mcnemar_power(20, pa, pb)}
     at = {t: compare_at(final, *PRIMARY, threshold_bits=t) for t in thresholds}
     out["prim_thresholds"] = _words(f"{t:g} bits, {r['wins_a']} against {r['wins_b']} "
                                     f"(exact p = {r['p']:.2g})" for t, r in at.items())

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from memrnn import plots, results
-from memrnn.information import bits_remembered, wilson_interval
+from memrnn.information import bits_remembered
 from memrnn.lstm import LSTM
 from memrnn.lstm_memory import where_x1_is_kept
 from memrnn.settings import gating_final
+from memrnn.stats import wilson_interval
 
 MODELS = {"rnn": "RNN, H = 10", "lstm": "LSTM, forget bias 1", "lstm3": "LSTM, forget bias 3"}
 OPTIMIZERS = {"sgd": "SGD", "adam": "Adam"}

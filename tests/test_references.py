@@ -155,7 +155,7 @@ def test_the_primary_comparison_leans_to_the_rnn_but_its_planned_test_does_not_r
 
 
 def test_the_primary_was_named_after_a_pilot_that_leaned_the_same_way_and_has_little_power():
-    from memrnn.information import mcnemar_power
+    from memrnn.stats import mcnemar_power
 
     assert contest.PILOT["rnn21"][0] > contest.PILOT["lstm"][0]
     row = contest.compare(experiment()["final"], *contest.PRIMARY)
