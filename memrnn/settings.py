@@ -22,6 +22,7 @@ __all__ = ["Training", "SweepSettings", "PROFILES", "FORMAT", "RESULTS_NAME", "M
 FORMAT = "memrnn-sweep/2"
 #: The name of a sweep's results file inside its output folder.
 RESULTS_NAME = "results.json"
+#: The models a run can train (``Training.model``); its optimizers are ``optim.OPTIMIZERS``.
 MODELS = ("rnn", "lstm")
 GATE_INITS = ("constant", "chrono")
 IMPLEMENTATIONS = ("fast", "plain")

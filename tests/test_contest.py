@@ -58,7 +58,7 @@ def _bits(mse):
 
 def test_comparisons_are_the_primary_one_then_17_exploratory_ones_over_known_arms():
     rows = contest.comparisons()
-    arms = {(m, o) for m in contest.MODELS for o in contest.OPTIMIZERS}
+    arms = {(m, o) for m in contest.MODEL_LABELS for o in contest.OPTIMIZER_LABELS}
     assert len(rows) == 18
     assert rows[0][0] == "primary" and (rows[0][2], rows[0][3]) == contest.PRIMARY
     assert contest.PRIMARY == (("lstm", "adam"), ("rnn21", "adam"))
@@ -68,7 +68,7 @@ def test_comparisons_are_the_primary_one_then_17_exploratory_ones_over_known_arm
         assert a in arms and b in arms and a != b, (label, a, b)
     # Adam against SGD once for each of the 7 models, with Adam as the treatment.
     assert {(a, b) for f, _, a, b in rows if f == "optimizer"} == \
-        {((m, "adam"), (m, "sgd")) for m in contest.MODELS}
+        {((m, "adam"), (m, "sgd")) for m in contest.MODEL_LABELS}
 
 
 def test_sweep_names_follow_the_folders_the_script_writes():
@@ -77,8 +77,8 @@ def test_sweep_names_follow_the_folders_the_script_writes():
     assert contest.sweep_name(("chrono", "sgd"), 200) == "gating-chrono-sgd-T200"
     # The grid's sweeps are the profiles of that name, one per model, optimizer and rate.
     assert all(f"gating-grid-{m}-{o}-{lr:g}" in S.PROFILES
-               for m in contest.MODELS for o, rates in S.LR_GRID.items() for lr in rates)
-    assert set(contest.MODELS) == set(S.GATING_ARMS)
+               for m in contest.MODEL_LABELS for o, rates in S.LR_GRID.items() for lr in rates)
+    assert set(contest.MODEL_LABELS) == set(S.GATING_ARMS)
 
 
 # --- compare -------------------------------------------------------------------------------------
