@@ -45,7 +45,7 @@ from .losses import MSELoss
 from .lstm import LSTM
 from .rnn import RNN
 
+# ``__version__`` is a module dunder, read as ``memrnn.__version__``, not a name to import.
 __all__ = ["generate_samples", "TRIVIAL_MSE", "MSELoss", "RNN", "FastRNN", "LSTM", "FastLSTM",
-           "Learner", "optim",
-           "TrainingDiverged", "gradcheck", "information", "plots", "results", "run", "selfcheck",
-           "settings", "stats", "sweep", "vanishing", "__version__"]
+           "Learner", "TrainingDiverged", "gradcheck", "information", "optim", "plots", "results",
+           "run", "selfcheck", "settings", "stats", "sweep", "vanishing"]

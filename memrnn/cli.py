@@ -19,6 +19,8 @@ from .results import finished_runs
 from .run import train_one
 from .settings import GATE_INITS, IMPLEMENTATIONS, MODELS, PROFILES, RESULTS_NAME, SweepSettings
 
+__all__ = ["main"]
+
 
 class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are a single line, not usage plus error."""

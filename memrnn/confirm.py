@@ -28,8 +28,7 @@ import numpy as np
 from . import settings as S
 from .stats import mcnemar_exact
 
-__all__ = ["PRIMARY_ARMS", "CHRONO_ARMS", "arm_settings", "grid_profiles", "final_profiles",
-           "chosen_rates", "choose_rate", "power", "chrono_mean_bias"]
+__all__: list[str] = []
 
 #: Significance level of the primary test (exact McNemar, two-sided).
 ALPHA = 0.05
@@ -42,7 +41,7 @@ BUDGETS = (5000, 10_000, 20_000, 40_000)
 THRESHOLDS = (0.5, 0.75, 1.0, 1.5, 2.0)
 
 #: The primary arms: model settings, all under Adam.
-PRIMARY_ARMS = {"lstm": {"model": "lstm", "hidden": 10, "forget_bias": 1.0},
+_PRIMARY_ARMS = {"lstm": {"model": "lstm", "hidden": 10, "forget_bias": 1.0},
                 "rnn21": {"model": "rnn", "hidden": 21}}
 #: Adam rates tried for the primary arms: five from 3e-4 to 3e-2.
 PRIMARY_GRID = (3e-4, 1e-3, 3e-3, 1e-2, 3e-2)
@@ -86,10 +85,10 @@ def arm_settings(arm: str, lr: float, *, stage: str) -> S.SweepSettings:
     updates, the ten seeds of chrono as run).
     """
     if stage == "primary-grid":
-        return _BASE.replace(lr=lr, **PRIMARY_SELECTION, **PRIMARY_ARMS[arm])
+        return _BASE.replace(lr=lr, **PRIMARY_SELECTION, **_PRIMARY_ARMS[arm])
     if stage == "primary":
         return _BASE.replace(lr=lr, steps=max(BUDGETS), checkpoints=BUDGETS[:-1],
-                             **PRIMARY_FRESH, **PRIMARY_ARMS[arm])
+                             **PRIMARY_FRESH, **_PRIMARY_ARMS[arm])
     if stage == "chrono-grid":
         return _BASE.replace(lr=lr, seed=0, repeats=S.GRID_REPEATS, **CHRONO_ARMS[arm])
     if stage == "chrono":
@@ -108,7 +107,7 @@ CONTEST_GRID = {("chrono", lr) for lr in S.LR_GRID["adam"]} | {("lstm3", lr) for
 def grid_profiles() -> dict:
     """Every grid sweep still to run for both parts, by folder name."""
     out = {f"confirm-grid-{a}-{lr:g}": arm_settings(a, lr, stage="primary-grid")
-           for a in PRIMARY_ARMS for lr in PRIMARY_GRID}
+           for a in _PRIMARY_ARMS for lr in PRIMARY_GRID}
     out.update({f"chrono-grid-{a}-{lr:g}": arm_settings(a, lr, stage="chrono-grid")
                 for a in CHRONO_ARMS for lr in CHRONO_GRID
                 if a not in GRID_TWIN and (a, lr) not in CONTEST_GRID})
@@ -127,7 +126,7 @@ def grid_sweep_name(part: str, arm: str, lr: float) -> str:
 
 def arms() -> list[tuple[str, str]]:
     """Every (part, arm) of the experiment, the primary arms first."""
-    return [("primary", a) for a in PRIMARY_ARMS] + [("chrono", a) for a in CHRONO_ARMS]
+    return [("primary", a) for a in _PRIMARY_ARMS] + [("chrono", a) for a in CHRONO_ARMS]
 
 
 def rate_grid(part: str) -> tuple:

@@ -23,12 +23,7 @@ from . import settings as S
 from . import stats
 from .results import SweepResult, choose_learning_rate, load_results, run_bits
 
-__all__ = ["MODEL_LABELS", "NAMES", "OPTIMIZER_LABELS", "PRIMARY", "PILOT", "comparisons", "long_comparisons",
-           "sweep_name", "load_experiment", "chosen_rates", "unsolved_grid_arms", "compare", "compare_at",
-           "compare_family", "is_close", "better_optimizer", "long_arms", "shipped_folder", "grid_table",
-           "arm_table", "family_table", "budget_rows", "path_probes", "hop_probe", "load_hop_probes",
-           "hop_table", "hop_markdown", "hop_numbers", "primary_numbers", "unsolved_numbers", "cpu_hours",
-           "planned_p", "describe"]
+__all__ = ["PRIMARY", "load_experiment", "chosen_rates", "compare", "hop_probe"]
 
 #: The model of each arm of the contest (a key of ``settings.GATING_ARMS``), in the order of
 #: every table, with the label a table gives it. The models a run can train are
@@ -434,7 +429,7 @@ def hop_table(probes: list[dict], stage: str = "final", trained_only: bool = Fal
             for arm, rows in out.items()}
 
 
-def hop_markdown(probes: list[dict]) -> str:
+def _hop_markdown(probes: list[dict]) -> str:
     """Markdown: per trained arm, the gradient at c_1 by passes through U, at the start and trained.
 
     Each cell is the median over the trained runs of ``||dL/dc_1|| / ||dL/dc_T||``
@@ -541,7 +536,7 @@ def hop_numbers(probes: list[dict], threshold_mse: float) -> dict:
             for m in LSTM_INITS]
     head = "| start | runs | no pass (carousel) | at most 1 | at most 2 | all paths |"
     out["hop_start_table"] = "\n".join([head, "|---|---:|---:|---:|---:|---:|", *rows])
-    out["hop_trained_table"] = hop_markdown(probes)
+    out["hop_trained_table"] = _hop_markdown(probes)
     return out
 
 

@@ -18,9 +18,7 @@ import numpy as np
 from . import information, stats
 from .results import SweepResult, budget_table, cliff_timing, run_outcome, threshold_sensitivity
 
-__all__ = ["sweep_answer", "failure_kinds", "plateau", "precision", "clipping", "cliff",
-           "watched_fall", "comparison_table", "paired_arms", "exploratory", "gradient_reach",
-           "jacobian_far", "own_sweep"]
+__all__ = ["paired_arms"]
 
 
 def sweep_answer(reference: SweepResult) -> dict:

@@ -20,10 +20,8 @@ from .information import bits_remembered
 from .settings import FORMAT, RESULTS_NAME, SweepSettings
 from .stats import crossing_length, logistic_fit_check, wilson_interval
 
-__all__ = ["SweepResult", "load_results", "reference_results", "REFERENCES", "finished_runs",
-           "load_for_resume", "run_outcome", "run_bits", "budget_table", "choose_learning_rate",
-           "fall_index", "cliff_timing", "threshold_sensitivity", "crossing_fit_numbers", "clipping_counts",
-           "LEARNED", "STUCK"]
+__all__ = ["SweepResult", "load_results", "reference_results", "REFERENCES", "run_bits",
+           "choose_learning_rate", "fall_index", "threshold_sensitivity"]
 
 #: The shipped reference results: profile name -> file in ``memrnn/results``.
 #: ``python -m memrnn sweep --profile NAME`` recomputes one (``scripts/make-references.sh``

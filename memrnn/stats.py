@@ -19,11 +19,10 @@ import math
 
 import numpy as np
 
-__all__ = ["wilson_interval", "fisher_exact", "logistic_fit",
-           "crossing_length", "logistic_fit_check", "mcnemar_exact", "mcnemar_power",
-           "paired_difference_interval",
-           "difference_interval", "wilcoxon_signed_rank", "mann_whitney", "bootstrap_interval",
-           "holm", "compare_paired", "compare_unpaired"]
+__all__ = ["wilson_interval", "fisher_exact", "logistic_fit", "crossing_length", "mcnemar_exact",
+           "mcnemar_power", "paired_difference_interval", "difference_interval",
+           "wilcoxon_signed_rank", "mann_whitney", "bootstrap_interval", "holm", "compare_paired",
+           "compare_unpaired"]
 
 
 def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:

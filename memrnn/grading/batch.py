@@ -50,10 +50,9 @@ from . import sandbox as _sandbox
 from . import stream
 from .exercises import BY_CHAPTER, EXERCISES, Exercise, chapter_max_points, max_points
 from .output import csv_cell, md_text, safe_stem
-from .submission import MAX_NOTEBOOK, Submission, read_notebook
+from .submission import Submission, read_notebook
 
-__all__ = ["EXERCISES", "MAX_NOTEBOOK", "STATUSES", "Exercise", "Submission", "grade", "parse_size",
-           "read_submission"]
+__all__ = ["grade", "STATUSES"]
 
 #: Every status a submission can get, most serious first.
 STATUSES = ("unreadable", "timeout", "memory", "crashed", "invalid record", "missing name/number",

@@ -10,7 +10,7 @@ from ..results import budget_table
 from ..stats import wilson_interval
 from ._style import PALETTE, SERIES, finish, get_axes, thousands
 
-__all__ = ["plot_sweep_mse", "plot_success_rate", "plot_sweep_curves", "plot_sweep_comparison", "plot_budget",
+__all__ = ["plot_sweep_mse", "plot_success_rate", "plot_sweep_curves", "plot_budget",
            "plot_threshold_sensitivity", "plot_clipping"]
 
 
