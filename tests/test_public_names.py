@@ -145,9 +145,24 @@ def api_page_documents(text: str, modules: dict) -> tuple[set, set, list]:
         for name in listed:
             if name not in module.__all__:
                 not_public.append(f"{target}.{name}")
-            else:
+            elif kind != "automodule" or _autodoc_shows(target, name, getattr(module, name)):
                 documented.add(key(name, getattr(module, name)))
     return documented, sections, not_public
+
+
+def _autodoc_shows(modname: str, name: str, obj) -> bool:
+    """Does ``automodule`` with ``:members:`` (and no ``:undoc-members:``) show this member?
+
+    As Sphinx decides: a function or class needs a docstring of its own; any other value
+    needs a ``#:`` comment at its assignment in the module the directive documents (a
+    constant re-exported into a package shows nothing there).
+    """
+    if callable(obj):
+        own = obj.__doc__ if isinstance(obj, type) else getattr(obj, "__doc__", None)
+        return bool(own and own.strip())
+    from sphinx.pycode import ModuleAnalyzer
+
+    return ("", name) in ModuleAnalyzer.for_module(modname).find_attr_docs()
 
 
 def test_the_api_page_documents_every_public_name_and_no_other():
@@ -174,6 +189,14 @@ def test_the_api_page_check_bites():
     # A bare :members: documents the module's __all__.
     documented, _, _ = api_page_documents(".. automodule:: memrnn.data\n   :members:\n", MODULES)
     assert documented == {key(n, getattr(memrnn.data, n)) for n in memrnn.data.__all__}
+    # A constant documented through a package that re-exports it shows nothing: autodoc finds
+    # its #: comment only in the module that assigns it.
+    documented, _, _ = api_page_documents(".. automodule:: memrnn.grading\n   :members: STATUSES\n",
+                                          MODULES)
+    assert documented == set()
+    documented, _, _ = api_page_documents(".. automodule:: memrnn.grading.batch\n   :members: STATUSES\n",
+                                          MODULES)
+    assert documented == {key("STATUSES", memrnn.grading.STATUSES)}
 
 
 def _object(dotted: str):

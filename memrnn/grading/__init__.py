@@ -19,6 +19,5 @@ module             what
 """
 
 from .batch import STATUSES, grade
-from .exercises import EXERCISES
 
-__all__ = ["grade", "EXERCISES", "STATUSES"]
+__all__ = ["grade", "STATUSES"]
