@@ -28,7 +28,7 @@ import numpy as np
 from . import settings as S
 from .stats import mcnemar_exact
 
-__all__: list[str] = []
+__all__: list[str] = []       # the plan as code, for scripts/run-gating.py: no library
 
 #: Significance level of the primary test (exact McNemar, two-sided).
 ALPHA = 0.05

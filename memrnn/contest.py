@@ -135,7 +135,7 @@ def compare(final: dict, a: tuple, b: tuple, length: int = S.GRID_LENGTH) -> dic
         raise ValueError(f"arms {a} and {b} share no seeds at T = {length}")
 
     return stats.compare_paired([ra[k]["success"] for k in keys], [rb[k]["success"] for k in keys],
-                                      [run_bits(ra[k]) for k in keys], [run_bits(rb[k]) for k in keys])
+                                [run_bits(ra[k]) for k in keys], [run_bits(rb[k]) for k in keys])
 
 
 def compare_at(final: dict, a: tuple, b: tuple, length: int = S.GRID_LENGTH, *, threshold_bits=None,

@@ -97,7 +97,7 @@ def plateau(reference: SweepResult, long: SweepResult) -> dict:
            "d_12_15_lo": 100 * now["low"], "d_12_15_hi": 100 * now["high"],
            "d_final_lo": 100 * lo_final, "d_final_hi": 100 * hi_final,
            "p_12_15": stats.fisher_exact(broke[12], rows[12]["runs"], broke[15],
-                                               rows[15]["runs"]),
+                                         rows[15]["runs"]),
            "same5000": sum(same), "n_long": len(same), "long_runs": n, "long_final": final,
            "p_final": stats.fisher_exact(w12, n, w15, n),
            "grew": all(table[T][final][0] >= table[T][5000][0] for T in (12, 15)),
@@ -123,7 +123,7 @@ def paired_arms(a: SweepResult, b: SweepResult) -> dict:
     bits = [[information.bits_remembered(np.inf if s[k]["eval_mse"] is None else s[k]["eval_mse"])
              for k in keys] for s in (ka, kb)]
     return stats.compare_paired([ka[k]["success"] for k in keys],
-                                      [kb[k]["success"] for k in keys], bits[0], bits[1])
+                                [kb[k]["success"] for k in keys], bits[0], bits[1])
 
 
 def precision(reference: SweepResult, f32: SweepResult) -> dict:
