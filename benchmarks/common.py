@@ -248,7 +248,7 @@ def kernel_times(batch=1024, hidden=10, samples=200, reps=20) -> dict:
     calls them, alternating round after round. Median over ``samples`` rounds
     of ``reps`` calls.
     """
-    from memrnn.fast import _tanh_exp
+    from memrnn.fast import tanh_exp
 
     rng = np.random.default_rng(0)
     s64 = rng.normal(size=(batch, hidden))
@@ -262,7 +262,7 @@ def kernel_times(batch=1024, hidden=10, samples=200, reps=20) -> dict:
     def exp_tanh(s, out):
         def op():
             with np.errstate(over="ignore"):
-                _tanh_exp(s, out=out)
+                tanh_exp(s, out=out)
         return op
 
     ops = {

@@ -15,7 +15,8 @@ module             what
 ``optim``          SGD and Adam, and the registry of both
 ``settings``       ``Training``, ``SweepSettings``, the profiles
 ``run``            one training run from its settings
-``information``    bits remembered, success-rate statistics
+``information``    bits remembered: an MSE read as bits
+``stats``          success-rate intervals, paired and unpaired tests
 ``results``        ``SweepResult``, the shipped references
 ``sweep``          repeated runs over sequence lengths
 ``vanishing``      vanishing-gradient diagnostics
@@ -35,7 +36,7 @@ try:
 except _metadata.PackageNotFoundError:      # run from a source tree that was never installed
     __version__ = "0+unknown"
 
-from . import gradcheck, information, optim, plots, results, run, selfcheck, settings, sweep, vanishing
+from . import gradcheck, information, optim, plots, results, run, selfcheck, settings, stats, sweep, vanishing
 from .data import TRIVIAL_MSE, generate_samples
 from .fast import FastRNN
 from .fast_lstm import FastLSTM
@@ -44,7 +45,7 @@ from .losses import MSELoss
 from .lstm import LSTM
 from .rnn import RNN
 
+# ``__version__`` is a module dunder, read as ``memrnn.__version__``, not a name to import.
 __all__ = ["generate_samples", "TRIVIAL_MSE", "MSELoss", "RNN", "FastRNN", "LSTM", "FastLSTM",
-           "Learner", "optim",
-           "TrainingDiverged", "gradcheck", "information", "plots", "results", "run", "selfcheck",
-           "settings", "sweep", "vanishing", "__version__"]
+           "Learner", "TrainingDiverged", "gradcheck", "information", "optim", "plots", "results",
+           "run", "selfcheck", "settings", "stats", "sweep", "vanishing"]

@@ -19,6 +19,8 @@ from .results import finished_runs
 from .run import train_one
 from .settings import GATE_INITS, IMPLEMENTATIONS, MODELS, PROFILES, RESULTS_NAME, SweepSettings
 
+__all__ = ["main"]
+
 
 class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are a single line, not usage plus error."""
@@ -229,6 +231,8 @@ def _curve_lengths(rows):
 
 
 def main(argv=None) -> int:
+    """The ``memrnn`` command: ``train``, ``sweep`` or ``grade``, from ``argv`` (default: the
+    command line). Returns the exit status: 0, 1 for a diverged run, 2 for bad arguments."""
     parser = _build_parser()
     args = parser.parse_args(argv)
     try:

@@ -26,15 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import contest, information
+from . import contest, stats
 from . import settings as S
-from .information import mcnemar_exact
+from .stats import mcnemar_exact
 
-__all__ = ["PRIMARY_ARMS", "CHRONO_ARMS", "arm_settings", "grid_profiles", "final_profiles",
-           "chosen_rates", "choose_rate", "power", "chrono_mean_bias", "run_mse", "shipped_folder",
-           "load", "grid_rows", "grid_markdown", "compare_arms", "primary", "verdict", "exploratory",
-           "exploratory_markdown", "bits_markdown", "chrono_rows", "chrono_markdown", "cpu_hours",
-           "numbers"]
+__all__: list[str] = []       # the plan as code, for scripts/run-gating.py: no library
 
 #: Significance level of the primary test (exact McNemar, two-sided).
 ALPHA = 0.05
@@ -576,7 +572,7 @@ def chrono_rows(data: dict) -> list[dict]:
                          **compare_arms(data, "chrono", "chrono", b)})
     fam = [r for r in rows if r["family"] == "holm"]
     for key, into in (("p", "p_holm"), ("p_bits", "p_bits_holm")):
-        for r, p in zip(fam, information.holm([r[key] for r in fam])):
+        for r, p in zip(fam, stats.holm([r[key] for r in fam])):
             r[into] = float(p)
     for r in rows:
         r["complete"] = r["n"] == arm_settings("chrono", 1e-2, stage="chrono").repeats

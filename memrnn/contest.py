@@ -19,26 +19,24 @@ from pathlib import Path
 
 import numpy as np
 
-from . import information
 from . import settings as S
+from . import stats
 from .results import SweepResult, choose_learning_rate, load_results, run_bits
 
-__all__ = ["MODELS", "NAMES", "OPTIMIZERS", "PRIMARY", "PILOT", "comparisons", "long_comparisons",
-           "sweep_name", "load_experiment", "chosen_rates", "unsolved_grid_arms", "compare", "compare_at",
-           "compare_family", "is_close", "better_optimizer", "long_arms", "shipped_folder", "grid_table",
-           "arm_table", "family_table", "budget_rows", "path_probes", "hop_probe", "load_hop_probes",
-           "hop_table", "hop_markdown", "hop_numbers", "primary_numbers", "unsolved_numbers", "cpu_hours",
-           "planned_p", "describe"]
+__all__ = ["PRIMARY", "load_experiment", "chosen_rates", "compare", "hop_probe"]
 
-#: The models of the contest, in the order of every table, as the chapter names them.
-MODELS = {"rnn": "RNN, H = 10", "rnnclip": "RNN, H = 10, clipped at 5", "rnn21": "RNN, H = 21",
-          "lstm0": "LSTM, forget bias 0", "lstm": "LSTM, forget bias 1",
-          "lstm3": "LSTM, forget bias 3", "chrono": "LSTM, chrono"}
+#: The model of each arm of the contest (a key of ``settings.GATING_ARMS``), in the order of
+#: every table, with the label a table gives it. The models a run can train are
+#: ``settings.MODELS``.
+MODEL_LABELS = {"rnn": "RNN, H = 10", "rnnclip": "RNN, H = 10, clipped at 5", "rnn21": "RNN, H = 21",
+                "lstm0": "LSTM, forget bias 0", "lstm": "LSTM, forget bias 1",
+                "lstm3": "LSTM, forget bias 3", "chrono": "LSTM, chrono"}
 #: The same models as a sentence names them.
 NAMES = {"rnn": "the RNN", "rnnclip": "the clipped RNN", "rnn21": "the RNN with H = 21",
          "lstm0": "the LSTM with bias 0", "lstm": "the LSTM with bias 1",
          "lstm3": "the LSTM with bias 3", "chrono": "the LSTM with the chrono start"}
-OPTIMIZERS = {"sgd": "SGD", "adam": "Adam"}
+#: The optimizer of each arm, with its label; the optimizers themselves are ``optim.OPTIMIZERS``.
+OPTIMIZER_LABELS = {"sgd": "SGD", "adam": "Adam"}
 LSTM_INITS = ("lstm0", "lstm", "lstm3", "chrono")
 _SHORT = {"lstm0": "bias 0", "lstm": "bias 1", "lstm3": "bias 3", "chrono": "chrono"}
 
@@ -60,8 +58,9 @@ def comparisons() -> list[tuple[str, str, tuple, tuple]]:
     A solves and B does not.
     """
     out = [("primary", "LSTM (bias 1) against RNN (H = 21), Adam", *PRIMARY)]
-    out += [("optimizer", f"Adam against SGD: {MODELS[m]}", (m, "adam"), (m, "sgd")) for m in MODELS]
-    for o, oname in OPTIMIZERS.items():
+    out += [("optimizer", f"Adam against SGD: {MODEL_LABELS[m]}", (m, "adam"), (m, "sgd"))
+            for m in MODEL_LABELS]
+    for o, oname in OPTIMIZER_LABELS.items():
         out += [("initialisation", f"bias 1 against bias 0, {oname}", ("lstm", o), ("lstm0", o)),
                 ("initialisation", f"bias 3 against bias 1, {oname}", ("lstm3", o), ("lstm", o)),
                 ("initialisation", f"chrono against bias 3, {oname}", ("chrono", o), ("lstm3", o)),
@@ -92,7 +91,7 @@ def load_experiment(folder=None) -> dict:
     """
     folder = shipped_folder() if folder is None else Path(folder)
     grid, final = {}, {}
-    for m in MODELS:
+    for m in MODEL_LABELS:
         for o, rates in S.LR_GRID.items():
             for lr in rates:
                 res = _load(folder, f"gating-grid-{m}-{o}-{lr:g}")
@@ -114,7 +113,7 @@ def _load(folder: Path, name: str) -> SweepResult | None:
 
 def chosen_rates(grid: dict) -> dict:
     """(model, optimizer) -> the learning rate the grid picks (``results.choose_learning_rate``)."""
-    arms = sorted({(m, o) for m, o, _ in grid}, key=lambda a: (list(MODELS).index(a[0]), a[1]))
+    arms = sorted({(m, o) for m, o, _ in grid}, key=lambda a: (list(MODEL_LABELS).index(a[0]), a[1]))
     for m, o in arms:
         missing = [lr for lr in S.LR_GRID[o] if (m, o, lr) not in grid]
         if missing:
@@ -129,14 +128,14 @@ def _by_seed(res: SweepResult, length: int) -> dict:
 
 
 def compare(final: dict, a: tuple, b: tuple, length: int = S.GRID_LENGTH) -> dict:
-    """``information.compare_paired`` of two arms over the seeds both ran at ``length``."""
+    """``stats.compare_paired`` of two arms over the seeds both ran at ``length``."""
     ra, rb = _by_seed(final[a + (length,)], length), _by_seed(final[b + (length,)], length)
     keys = sorted(set(ra) & set(rb))
     if not keys:
         raise ValueError(f"arms {a} and {b} share no seeds at T = {length}")
 
-    return information.compare_paired([ra[k]["success"] for k in keys], [rb[k]["success"] for k in keys],
-                                      [run_bits(ra[k]) for k in keys], [run_bits(rb[k]) for k in keys])
+    return stats.compare_paired([ra[k]["success"] for k in keys], [rb[k]["success"] for k in keys],
+                                [run_bits(ra[k]) for k in keys], [run_bits(rb[k]) for k in keys])
 
 
 def compare_at(final: dict, a: tuple, b: tuple, length: int = S.GRID_LENGTH, *, threshold_bits=None,
@@ -159,7 +158,7 @@ def compare_at(final: dict, a: tuple, b: tuple, length: int = S.GRID_LENGTH, *, 
     else:
         win_a = [x >= threshold_bits for x in bits_a]
         win_b = [x >= threshold_bits for x in bits_b]
-    return information.compare_paired(win_a, win_b, bits_a, bits_b)
+    return stats.compare_paired(win_a, win_b, bits_a, bits_b)
 
 
 def unsolved_grid_arms(grid: dict) -> list[tuple]:
@@ -168,7 +167,8 @@ def unsolved_grid_arms(grid: dict) -> list[tuple]:
     For these the grid's choice rests on differences among failed runs: the
     rate is chosen by noise.
     """
-    arms = [(m, o) for m in MODELS for o in OPTIMIZERS if any((m, o, lr) in grid for lr in S.LR_GRID[o])]
+    arms = [(m, o) for m in MODEL_LABELS for o in OPTIMIZER_LABELS
+            if any((m, o, lr) in grid for lr in S.LR_GRID[o])]
     return [(m, o) for m, o in arms
             if not any(r["success"] for lr in S.LR_GRID[o] if (m, o, lr) in grid
                        for r in grid[m, o, lr].runs)]
@@ -187,8 +187,8 @@ def long_comparisons(final: dict) -> list[tuple[str, str, tuple, tuple, int]]:
         for a in arms:
             for b in arms:
                 if a[0] == "chrono" and b[0] != "chrono":
-                    opt = (OPTIMIZERS[a[1]] if a[1] == b[1]
-                           else f"{OPTIMIZERS[a[1]]} against {OPTIMIZERS[b[1]]}")
+                    opt = (OPTIMIZER_LABELS[a[1]] if a[1] == b[1]
+                           else f"{OPTIMIZER_LABELS[a[1]]} against {OPTIMIZER_LABELS[b[1]]}")
                     out.append(("length", f"chrono against {_SHORT[b[0]]}, {opt}, T = {T}", a, b, T))
     return out
 
@@ -205,7 +205,7 @@ def compare_family(final: dict) -> list[dict]:
             for fam, label, a, b, T in planned
             if a + (T,) in final and b + (T,) in final]
     explore = [r for r in rows if r["family"] != "primary"]
-    for r, p in zip(explore, information.holm([r["p"] for r in explore])):
+    for r, p in zip(explore, stats.holm([r["p"] for r in explore])):
         r["p_holm"] = float(p)
     for r in rows:
         r.setdefault("p_holm", r["p"])
@@ -224,7 +224,7 @@ def _score(res: SweepResult, length: int) -> tuple:
 
 def better_optimizer(final: dict, model: str, length: int = S.GRID_LENGTH) -> str:
     """The optimizer under which ``model`` did better at ``length``: more successes, then more bits."""
-    have = [o for o in OPTIMIZERS if (model, o, length) in final]
+    have = [o for o in OPTIMIZER_LABELS if (model, o, length) in final]
     if not have:
         raise ValueError(f"no fresh-seed runs of {model!r} at T = {length}")
     return max(have, key=lambda o: (_score(final[model, o, length], length), o == "adam"))
@@ -241,7 +241,7 @@ def long_arms(final: dict, length: int) -> list[tuple]:
     if length == 100:
         arms = []
         for m in LSTM_INITS:
-            if not any((m, o, S.GRID_LENGTH) in final for o in OPTIMIZERS):
+            if not any((m, o, S.GRID_LENGTH) in final for o in OPTIMIZER_LABELS):
                 continue
             o = better_optimizer(final, m)
             if _score(final[m, o, S.GRID_LENGTH], S.GRID_LENGTH)[0] >= 0.5:
@@ -267,17 +267,17 @@ def grid_table(grid: dict) -> str:
     """Markdown: per arm and rate, the selection runs' mean bits and how many solved; the chosen rate bold."""
     rates = chosen_rates(grid)
     lines = []
-    for o, oname in OPTIMIZERS.items():
+    for o, oname in OPTIMIZER_LABELS.items():
         lines += [f"| {oname} | " + " | ".join(f"$\\eta = {lr:g}$" for lr in S.LR_GRID[o]) + " |",
                   "|---|" + "---:|" * len(S.LR_GRID[o])]
-        for m in MODELS:
+        for m in MODEL_LABELS:
             cells = []
             for lr in S.LR_GRID[o]:
                 res = grid[m, o, lr]
                 bits, wins = np.mean([run_bits(r) for r in res.runs]), sum(r["success"] for r in res.runs)
                 cell = f"{bits:.2f} ({wins}/{len(res.runs)})"
                 cells.append(f"**{cell}**" if rates[m, o] == lr else cell)
-            lines.append(f"| {MODELS[m]} | " + " | ".join(cells) + " |")
+            lines.append(f"| {MODEL_LABELS[m]} | " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines[:-1])
 
@@ -288,7 +288,7 @@ def arm_table(final: dict, rates: dict, lengths=(S.GRID_LENGTH, 100, 200), arms=
     ``arms`` (default: every arm that ran at GRID_LENGTH) picks the rows; a
     length no arm of the table ran gets no column.
     """
-    arms = [(m, o) for m in MODELS for o in OPTIMIZERS
+    arms = [(m, o) for m in MODEL_LABELS for o in OPTIMIZER_LABELS
             if (m, o, S.GRID_LENGTH) in final and (arms is None or (m, o) in arms)]
     lengths = [T for T in lengths if any(a + (T,) in final for a in arms)]
     lines = ["| model | optimizer | $\\eta$ | " + " | ".join(f"$T = {T}$" for T in lengths) + " |",
@@ -302,7 +302,8 @@ def arm_table(final: dict, rates: dict, lengths=(S.GRID_LENGTH, 100, 200), arms=
                 cells.append(f"{sum(r['success'] for r in runs)}/{len(runs)} ({bits:.2f})")
             else:
                 cells.append("")
-        lines.append(f"| {MODELS[m]} | {OPTIMIZERS[o]} | {rates[m, o]:g} | " + " | ".join(cells) + " |")
+        lines.append(f"| {MODEL_LABELS[m]} | {OPTIMIZER_LABELS[o]} | {rates[m, o]:g} | "
+                     + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -428,7 +429,7 @@ def hop_table(probes: list[dict], stage: str = "final", trained_only: bool = Fal
             for arm, rows in out.items()}
 
 
-def hop_markdown(probes: list[dict]) -> str:
+def _hop_markdown(probes: list[dict]) -> str:
     """Markdown: per trained arm, the gradient at c_1 by passes through U, at the start and trained.
 
     Each cell is the median over the trained runs of ``||dL/dc_1|| / ||dL/dc_T||``
@@ -440,11 +441,11 @@ def hop_markdown(probes: list[dict]) -> str:
     lines = ["| start | optimizer | runs | " + " | ".join(f"start: {h}" for h in head) + " | "
              + " | ".join(f"trained: {h}" for h in head) + " |",
              "|---|---|---:|" + "---:|" * (2 * len(keys))]
-    for m in MODELS:
-        for o in OPTIMIZERS:
+    for m in MODEL_LABELS:
+        for o in OPTIMIZER_LABELS:
             if (m, o) in final:
                 cells = [f"{init[m, o][k]:.2g}" for k in keys] + [f"{final[m, o][k]:.2g}" for k in keys]
-                lines.append(f"| {MODELS[m]} | {OPTIMIZERS[o]} | {final[m, o]['runs']} | "
+                lines.append(f"| {MODEL_LABELS[m]} | {OPTIMIZER_LABELS[o]} | {final[m, o]['runs']} | "
                              + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -465,7 +466,7 @@ def unsolved_numbers(grid: dict) -> dict:
     model, opt = PRIMARY[0]
     bits = [np.mean([run_bits(r) for r in grid[model, opt, lr].runs]) for lr in S.LR_GRID[opt]]
     return {"n_never": len(never),
-            "never_grid": _words(f"{NAMES[m]} under {OPTIMIZERS[o]}" for m, o in never) or "no arm",
+            "never_grid": _words(f"{NAMES[m]} under {OPTIMIZER_LABELS[o]}" for m, o in never) or "no arm",
             "lstm_grid_bits": _words(f"{b:.5f}" for b in bits),
             "lstm_grid_rate": f"{chosen_rates(grid)[PRIMARY[0]]:g}"}
 
@@ -474,7 +475,7 @@ def primary_numbers(final: dict, budgets, thresholds=(0.5, 0.75, 0.9)) -> dict:
     """What the chapter says of the primary comparison's design and robustness, by glue name.
 
     The pilot's counts (``PILOT``); the power of the exact test on 10 and 20
-    seeds (``information.mcnemar_power``) at the discordant shares the fresh
+    seeds (``stats.mcnemar_power``) at the discordant shares the fresh
     seeds show; the counts and exact p at other thresholds of success and at
     each budget; the RNN's runs that end just under one bit.
     """
@@ -482,8 +483,8 @@ def primary_numbers(final: dict, budgets, thresholds=(0.5, 0.75, 0.9)) -> dict:
     pa, pb = row["only_a"] / row["n"], row["only_b"] / row["n"]
     out = {"pilot_n": PILOT["lstm"][1], "pilot_lstm": PILOT["lstm"][0], "pilot_rnn21": PILOT["rnn21"][0],
            "pow_pa": f"{100 * pa:.0f}", "pow_pb": f"{100 * pb:.0f}", "pow_gap": f"{100 * abs(pa - pb):.0f}",
-           "pow_10": 100 * information.mcnemar_power(10, pa, pb),
-           "pow_20": 100 * information.mcnemar_power(20, pa, pb)}
+           "pow_10": 100 * stats.mcnemar_power(10, pa, pb),
+           "pow_20": 100 * stats.mcnemar_power(20, pa, pb)}
     at = {t: compare_at(final, *PRIMARY, threshold_bits=t) for t in thresholds}
     out["prim_thresholds"] = _words(f"{t:g} bits, {r['wins_a']} against {r['wins_b']} "
                                     f"(exact p = {r['p']:.2g})" for t, r in at.items())
@@ -530,12 +531,12 @@ def hop_numbers(probes: list[dict], threshold_mse: float) -> dict:
         f"After SGD, {NAMES[m]}: at most two passes carry {row['2']:.2g} of {row['all']:.2g} "
         f"({row['2'] / row['all']:.0%}), the carousel alone {row['0']:.2g}."
         for (m, o), row in trained.items() if o == "sgd")
-    rows = [f"| {MODELS[m]} | {start[m, 'adam']['runs']} | "
+    rows = [f"| {MODEL_LABELS[m]} | {start[m, 'adam']['runs']} | "
             + " | ".join(f"{start[m, 'adam'][k]:.2g}" for k in ("0", "1", "2", "all")) + " |"
             for m in LSTM_INITS]
     head = "| start | runs | no pass (carousel) | at most 1 | at most 2 | all paths |"
     out["hop_start_table"] = "\n".join([head, "|---|---:|---:|---:|---:|---:|", *rows])
-    out["hop_trained_table"] = hop_markdown(probes)
+    out["hop_trained_table"] = _hop_markdown(probes)
     return out
 
 

@@ -38,7 +38,7 @@ import numpy as np
 
 from .rnn import RNN
 
-__all__ = ["FastRNN", "TANH_FLOAT64", "TANH_FLOAT32", "choose_tanh"]
+__all__ = ["FastRNN", "TANH_FLOAT64", "choose_tanh", "tanh_exp"]
 
 
 def choose_tanh(cpu_features: dict, dtype="float64") -> str:
@@ -82,7 +82,7 @@ TANH_FLOAT64 = choose_tanh(_numpy_cpu_features(), "float64")
 TANH_FLOAT32 = choose_tanh(_numpy_cpu_features(), "float32")
 
 
-def _tanh_exp(s, out):
+def tanh_exp(s, out):
     r"""tanh through exp, in place: :math:`\tanh s = 1 - 2/(e^{2s} + 1)`.
 
     Agrees with ``np.tanh`` to about 2e-16 (absolute). For large s, exp
@@ -133,7 +133,7 @@ class FastRNN(RNN):
         A = self._work_array("A", (T + 1, B, H))
         A[0] = 0.0
         tmp = self._work_array("tmp", (B, H))
-        tanh = _tanh_exp if self.tanh == "exp" else np.tanh
+        tanh = tanh_exp if self.tanh == "exp" else np.tanh
         with np.errstate(over="ignore"):               # exp's overflow gives tanh = 1 exactly
             for t in range(1, T + 1):
                 np.matmul(X1[t - 1], Wb, out=A[t])

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fast import TANH_FLOAT32, TANH_FLOAT64, _tanh_exp
+from .fast import TANH_FLOAT32, TANH_FLOAT64, tanh_exp
 from .lstm import LSTM
 
 __all__ = ["FastLSTM"]
@@ -104,7 +104,7 @@ class FastLSTM(LSTM):
         H = self.hidden_size
         h_offset = self._check_offset(state_offset, "state_offset", (T, B, H))
         c_offset = self._check_offset(cell_offset, "cell_offset", (T, B, H))
-        tanh = _tanh_exp if self.tanh == "exp" else np.tanh
+        tanh = tanh_exp if self.tanh == "exp" else np.tanh
 
         # Column layout: Z1[:, t - 1] = [h_{t-1}; x_t; 1], (K, B), so that
         # z_t = M Z1[:, t - 1] is one product and each gate a block of rows.

@@ -274,17 +274,17 @@ class Learner:
 
     def plot_loss(self, ax=None, **kwargs):
         """Plot ``loss_values`` on a log scale with the 1/3 level; returns the Axes."""
-        from . import plots  # only here: training never needs matplotlib
+        from .plots.basics import plot_loss_curve  # only here: training never needs matplotlib
 
-        return plots.plot_loss_curve(self.loss_values, ax=ax, **kwargs)
+        return plot_loss_curve(self.loss_values, ax=ax, **kwargs)
 
     def scatter_plot(self, ax=None, **kwargs):
         """Scatter stored predictions against targets; returns the Axes.
 
         Makes predictions on one fresh batch first if there are none yet.
         """
-        from . import plots
+        from .plots.basics import plot_predictions
 
         if self.y_hats is None:
             self.make_predictions(1)
-        return plots.plot_predictions(self.y_trues, self.y_hats, ax=ax, **kwargs)
+        return plot_predictions(self.y_trues, self.y_hats, ax=ax, **kwargs)

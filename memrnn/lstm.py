@@ -36,7 +36,7 @@ from . import _checks
 from ._checks import uniform_source
 from .model import Model, lecun_uniform
 
-__all__ = ["LSTM", "PARAM_NAMES", "sigmoid", "cell_backward", "chrono_biases"]
+__all__ = ["LSTM", "sigmoid", "cell_backward", "chrono_biases"]
 
 #: Parameter names, in the order ``set_weights`` accepts them as a sequence.
 PARAM_NAMES = ("W", "U", "b", "V", "by")

@@ -7,7 +7,7 @@ so the chapters only glue.
 
 The comparisons follow the design of each experiment. Clipped and unclipped
 runs, and float32 and float64 runs, share their seeds: they are compared seed
-by seed (``information.compare_paired``). Runs at different lengths have
+by seed (``stats.compare_paired``). Runs at different lengths have
 different seeds and are compared unpaired.
 """
 
@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import information
+from . import information, stats
 from .results import SweepResult, budget_table, cliff_timing, run_outcome, threshold_sensitivity
 
-__all__ = ["sweep_answer", "failure_kinds", "plateau", "precision", "clipping", "cliff",
-           "watched_fall", "comparison_table", "paired_arms", "exploratory", "gradient_reach",
-           "jacobian_far", "own_sweep"]
+__all__ = ["paired_arms"]
 
 
 def sweep_answer(reference: SweepResult) -> dict:
@@ -86,22 +84,22 @@ def plateau(reference: SweepResult, long: SweepResult) -> dict:
     table = budget_table(long.rejudged(threshold_bits=1.5))
     final, n = long.settings.steps, long.settings.repeats
     w12, w15 = table[12][final][0], table[15][final][0]
-    lo12, hi12 = information.wilson_interval(rows[12]["successes"], rows[12]["runs"])
+    lo12, hi12 = stats.wilson_interval(rows[12]["successes"], rows[12]["runs"])
     near = sorted(r["eval_mse"] for r in reference.by_length()[12]
                   if r["eval_mse"] is not None and 1 / 12 < r["eval_mse"] < 1 / 11)
     at12 = [r["eval_mse"] is not None and r["eval_mse"] <= information.mse_for_bits(1.5)
             for r in reference.by_length()[12]]
     at15 = [r["eval_mse"] is not None and r["eval_mse"] <= information.mse_for_bits(1.5)
             for r in reference.by_length()[15]]
-    now = information.compare_unpaired(at12, at15)
-    lo_final, hi_final = information.difference_interval(w12, n, w15, n)
+    now = stats.compare_unpaired(at12, at15)
+    lo_final, hi_final = stats.difference_interval(w12, n, w15, n)
     out = {"med12": rows[12]["median_mse"], "med15": rows[15]["median_mse"],
            "d_12_15_lo": 100 * now["low"], "d_12_15_hi": 100 * now["high"],
            "d_final_lo": 100 * lo_final, "d_final_hi": 100 * hi_final,
-           "p_12_15": information.fisher_exact(broke[12], rows[12]["runs"], broke[15],
-                                               rows[15]["runs"]),
+           "p_12_15": stats.fisher_exact(broke[12], rows[12]["runs"], broke[15],
+                                         rows[15]["runs"]),
            "same5000": sum(same), "n_long": len(same), "long_runs": n, "long_final": final,
-           "p_final": information.fisher_exact(w12, n, w15, n),
+           "p_final": stats.fisher_exact(w12, n, w15, n),
            "grew": all(table[T][final][0] >= table[T][5000][0] for T in (12, 15)),
            "t12_wins": rows[12]["successes"], "t12_runs": rows[12]["runs"],
            "t12_lo": 100 * lo12, "t12_hi": 100 * hi12, "t12_near": len(near),
@@ -116,7 +114,7 @@ def plateau(reference: SweepResult, long: SweepResult) -> dict:
 
 
 def paired_arms(a: SweepResult, b: SweepResult) -> dict:
-    """``information.compare_paired`` for two sweeps run on the same seeds, over the runs both have."""
+    """``stats.compare_paired`` for two sweeps run on the same seeds, over the runs both have."""
     ka = {(r["length"], r["repeat"], tuple(r["seed"])): r for r in a.runs}
     kb = {(r["length"], r["repeat"], tuple(r["seed"])): r for r in b.runs}
     keys = sorted(set(ka) & set(kb))
@@ -124,8 +122,8 @@ def paired_arms(a: SweepResult, b: SweepResult) -> dict:
         raise ValueError("the two sweeps share no seeds: compare them unpaired")
     bits = [[information.bits_remembered(np.inf if s[k]["eval_mse"] is None else s[k]["eval_mse"])
              for k in keys] for s in (ka, kb)]
-    return information.compare_paired([ka[k]["success"] for k in keys],
-                                      [kb[k]["success"] for k in keys], bits[0], bits[1])
+    return stats.compare_paired([ka[k]["success"] for k in keys],
+                                [kb[k]["success"] for k in keys], bits[0], bits[1])
 
 
 def precision(reference: SweepResult, f32: SweepResult) -> dict:
@@ -147,7 +145,7 @@ def precision(reference: SweepResult, f32: SweepResult) -> dict:
 def exploratory(pvalues: dict) -> dict:
     """Holm-adjusted p-values of a chapter's exploratory tests, under the same names + ``_holm``."""
     names = list(pvalues)
-    adjusted = information.holm([pvalues[k] for k in names])
+    adjusted = stats.holm([pvalues[k] for k in names])
     return {f"{k}_holm": float(p) for k, p in zip(names, adjusted)}
 
 

@@ -16,13 +16,12 @@ from pathlib import Path
 import numpy as np
 
 from .data import TRIVIAL_MSE
-from .information import bits_remembered, crossing_length, wilson_interval
+from .information import bits_remembered
 from .settings import FORMAT, RESULTS_NAME, SweepSettings
+from .stats import crossing_length, logistic_fit_check, wilson_interval
 
-__all__ = ["SweepResult", "load_results", "reference_results", "REFERENCES", "finished_runs",
-           "load_for_resume", "run_outcome", "run_bits", "budget_table", "choose_learning_rate",
-           "fall_index", "cliff_timing", "threshold_sensitivity", "crossing_fit_numbers", "clipping_counts",
-           "LEARNED", "STUCK"]
+__all__ = ["SweepResult", "load_results", "reference_results", "REFERENCES", "run_bits",
+           "choose_learning_rate", "fall_index", "threshold_sensitivity"]
 
 #: The shipped reference results: profile name -> file in ``memrnn/results``.
 #: ``python -m memrnn sweep --profile NAME`` recomputes one (``scripts/make-references.sh``
@@ -131,7 +130,7 @@ class SweepResult:
         """The length where the success rate falls through ``level`` (default
         ``settings.reliable``), with a 95 % bootstrap interval.
 
-        See ``memrnn.information.crossing_length``.
+        See ``memrnn.stats.crossing_length``.
         """
         level = self.settings.reliable if level is None else level
         lengths = [r["length"] for r in self.runs]
@@ -422,14 +421,12 @@ def crossing_fit_numbers(sweep: SweepResult, crossing: dict) -> dict:
     """How well the crossing's logistic curve fits each length, by the names chapter 5 glues.
 
     ``fit_T`` is the length whose count the curve fits worst (smallest
-    binomial tail, ``information.logistic_fit_check``), with its ``fit_expected``,
+    binomial tail, ``stats.logistic_fit_check``), with its ``fit_expected``,
     ``fit_observed``, ``fit_runs``, ``fit_p`` and ``fit_side``; ``fit_rest_p``
     and ``fit_rest_dev`` the smallest tail and the largest difference of
     counts elsewhere; ``wilson_below`` the first length whose Wilson interval
     lies wholly below ``settings.reliable`` (None if none).
     """
-    from .information import logistic_fit_check, wilson_interval
-
     fit = logistic_fit_check([r["length"] for r in sweep.runs], [r["success"] for r in sweep.runs],
                              crossing["a"], crossing["b"])
     worst = min(fit, key=lambda row: min(row["p_low"], row["p_high"]))

@@ -29,7 +29,7 @@ import numpy as np
 from ._checks import uniform_source
 from .model import Model, lecun_uniform
 
-__all__ = ["RNN", "PARAM_NAMES"]
+__all__ = ["RNN"]
 
 #: Parameter names, in the order ``set_weights`` accepts them as a sequence.
 PARAM_NAMES = ("W", "R", "bs", "V", "by")

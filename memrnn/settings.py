@@ -15,18 +15,18 @@ from . import _checks
 from .information import mse_for_bits
 from .optim import OPTIMIZERS
 
-__all__ = ["Training", "SweepSettings", "PROFILES", "FORMAT", "RESULTS_NAME", "MODELS",
-           "IMPLEMENTATIONS", "GATE_INITS", "SEED_VARIABLE", "base_seed"]
+__all__ = ["Training", "SweepSettings", "PROFILES", "base_seed"]
 
 #: The results file format written by this version of memrnn.
 FORMAT = "memrnn-sweep/2"
 #: The name of a sweep's results file inside its output folder.
 RESULTS_NAME = "results.json"
+#: The models a run can train (``Training.model``); its optimizers are ``optim.OPTIMIZERS``.
 MODELS = ("rnn", "lstm")
 GATE_INITS = ("constant", "chrono")
 IMPLEMENTATIONS = ("fast", "plain")
 #: The environment variable that sets the book's base seed (default 0).
-SEED_VARIABLE = "MEMRNN_SEED"
+_SEED_VARIABLE = "MEMRNN_SEED"
 
 
 def base_seed() -> int:
@@ -36,13 +36,13 @@ def base_seed() -> int:
     chapters again with other seeds, to check that every claim they assert
     holds for other runs too, not only for the published ones.
     """
-    text = os.environ.get(SEED_VARIABLE, "0").strip() or "0"
+    text = os.environ.get(_SEED_VARIABLE, "0").strip() or "0"
     try:
         seed = int(text)
     except ValueError:
-        raise ValueError(f"{SEED_VARIABLE} must be a non-negative integer, got {text!r}") from None
+        raise ValueError(f"{_SEED_VARIABLE} must be a non-negative integer, got {text!r}") from None
     if seed < 0:
-        raise ValueError(f"{SEED_VARIABLE} must be a non-negative integer, got {seed}")
+        raise ValueError(f"{_SEED_VARIABLE} must be a non-negative integer, got {seed}")
     return seed
 
 

@@ -26,7 +26,7 @@ from .results import SweepResult, load_for_resume
 from .run import run_one
 from .settings import PROFILES, RESULTS_NAME, SweepSettings, Training
 
-__all__ = ["run_sweep", "sweep_loop", "default_jobs", "InlineExecutor"]
+__all__ = ["run_sweep", "sweep_loop", "default_jobs"]
 
 
 def sweep_loop(training: Training, lengths, repeats) -> dict:
@@ -68,7 +68,7 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-class InlineExecutor(cf.Executor):
+class _InlineExecutor(cf.Executor):
     """An executor that runs each task in this process, when it is submitted.
 
     ``run_sweep(jobs=1)`` uses it, so one worker and many take the same path
@@ -179,7 +179,7 @@ def run_sweep(settings=None, out=None, *, jobs=None, executor=None, progress=Tru
     if executor is not None:
         pool, own, in_flight = executor, False, len(todo)
     elif jobs == 1 or len(todo) <= 1:
-        pool, own, in_flight = InlineExecutor(), True, 1
+        pool, own, in_flight = _InlineExecutor(), True, 1
     else:
         pool = cf.ProcessPoolExecutor(
             max_workers=min(jobs, len(todo)), mp_context=multiprocessing.get_context("spawn"),

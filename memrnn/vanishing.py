@@ -23,8 +23,7 @@ import numpy as np
 from . import _checks
 
 __all__ = ["hidden_grad_norms", "cell_grad_norms", "carousel_grad_norms", "cell_grads_by_hops",
-           "cell_path_ratios", "hop_ratios",
-           "jacobian_products", "jacobian_bound", "Monitor", "diagnose", "summarize", "find_fall"]
+           "jacobian_products", "jacobian_bound", "Monitor", "diagnose", "summarize"]
 
 
 def _needs_backward(model):

@@ -58,7 +58,7 @@ def main(argv=None):
 
 
 def _write(path, probes):
-    order = {arm: i for i, arm in enumerate(contest.MODELS)}
+    order = {arm: i for i, arm in enumerate(contest.MODEL_LABELS)}
     probes = sorted(probes, key=lambda p: ("final" in p, order[p["arm"][0]], p["arm"][1], p["repeat"]))
     _io.write_json(path, {"format": "memrnn-hops-1", "length": settings.GRID_LENGTH, "max_hops": 2,
                           "probes": probes})

@@ -182,7 +182,7 @@ def test_references_are_cited_and_listed(book):
 def test_api_reference_documents_the_public_names(book):
     text = "".join(_parse(book["html"] / "book/api.html").text)
     for name in ("generate_samples", "MSELoss", "RNN", "Learner", "TrainingDiverged",
-                 "numerical_gradient", "check_model", "plot_loss_curve", "Used in"):
+                 "numerical_gradient", "check_model", "plot_success_rate", "Used in"):
         assert name in text, name
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from memrnn import contest, information
+from memrnn import contest, information, stats
 from memrnn import settings as S
 from memrnn.results import SweepResult, choose_learning_rate, load_results
 from tools import ship_gating
@@ -58,7 +58,7 @@ def _bits(mse):
 
 def test_comparisons_are_the_primary_one_then_17_exploratory_ones_over_known_arms():
     rows = contest.comparisons()
-    arms = {(m, o) for m in contest.MODELS for o in contest.OPTIMIZERS}
+    arms = {(m, o) for m in contest.MODEL_LABELS for o in contest.OPTIMIZER_LABELS}
     assert len(rows) == 18
     assert rows[0][0] == "primary" and (rows[0][2], rows[0][3]) == contest.PRIMARY
     assert contest.PRIMARY == (("lstm", "adam"), ("rnn21", "adam"))
@@ -68,7 +68,7 @@ def test_comparisons_are_the_primary_one_then_17_exploratory_ones_over_known_arm
         assert a in arms and b in arms and a != b, (label, a, b)
     # Adam against SGD once for each of the 7 models, with Adam as the treatment.
     assert {(a, b) for f, _, a, b in rows if f == "optimizer"} == \
-        {((m, "adam"), (m, "sgd")) for m in contest.MODELS}
+        {((m, "adam"), (m, "sgd")) for m in contest.MODEL_LABELS}
 
 
 def test_sweep_names_follow_the_folders_the_script_writes():
@@ -77,8 +77,8 @@ def test_sweep_names_follow_the_folders_the_script_writes():
     assert contest.sweep_name(("chrono", "sgd"), 200) == "gating-chrono-sgd-T200"
     # The grid's sweeps are the profiles of that name, one per model, optimizer and rate.
     assert all(f"gating-grid-{m}-{o}-{lr:g}" in S.PROFILES
-               for m in contest.MODELS for o, rates in S.LR_GRID.items() for lr in rates)
-    assert set(contest.MODELS) == set(S.GATING_ARMS)
+               for m in contest.MODEL_LABELS for o, rates in S.LR_GRID.items() for lr in rates)
+    assert set(contest.MODEL_LABELS) == set(S.GATING_ARMS)
 
 
 # --- compare -------------------------------------------------------------------------------------
@@ -107,10 +107,10 @@ def test_compare_pairs_the_arms_seed_by_seed_over_the_seeds_both_ran():
     assert (res["wins_a"], res["wins_b"]) == (5, 3)
     assert (res["only_a"], res["only_b"]) == (3, 1)
     # Exact McNemar: 1 or fewer of 4 discordant seeds, either way, is (1 + 4 + 4 + 1) / 16.
-    assert res["p"] == information.mcnemar_exact(3, 1) == pytest.approx(10 / 16)
+    assert res["p"] == stats.mcnemar_exact(3, 1) == pytest.approx(10 / 16)
     assert res["diff"] == pytest.approx(2 / 7)
     shared = range(1, 8)
-    expected = information.compare_paired(
+    expected = stats.compare_paired(
         [A_RUNS[r] is not None and A_RUNS[r] <= 1 / 12 for r in shared],
         [B_RUNS[r] <= 1 / 12 for r in shared],
         [_bits(A_RUNS[r]) for r in shared], [_bits(B_RUNS[r]) for r in shared])
@@ -156,9 +156,9 @@ def test_compare_family_adjusts_the_exploratory_comparisons_by_holm_and_leaves_t
     primary, explore = rows[0], rows[1:]
     assert primary["family"] == "primary" and (primary["a"], primary["b"]) == contest.PRIMARY
     assert (primary["only_a"], primary["only_b"]) == (8, 0)
-    assert primary["p_holm"] == primary["p"] == information.mcnemar_exact(8, 0)
+    assert primary["p_holm"] == primary["p"] == stats.mcnemar_exact(8, 0)
     ps = [r["p"] for r in explore]
-    np.testing.assert_allclose([r["p_holm"] for r in explore], information.holm(ps), rtol=0, atol=0)
+    np.testing.assert_allclose([r["p_holm"] for r in explore], stats.holm(ps), rtol=0, atol=0)
     assert all(r["p_holm"] >= r["p"] for r in explore)
     assert any(r["p_holm"] > r["p"] for r in explore), "the adjustment must change something here"
     # Each row is ``compare`` of its arms, labelled (two checked: every call bootstraps).
@@ -174,12 +174,12 @@ def test_compare_family_skips_comparisons_whose_arms_have_not_run():
     assert len(rows) == 16
     assert all(("rnnclip", "sgd") not in (r["a"], r["b"]) for r in rows)
     explore = [r for r in rows if r["family"] != "primary"]
-    np.testing.assert_allclose([r["p_holm"] for r in explore], information.holm([r["p"] for r in explore]))
+    np.testing.assert_allclose([r["p_holm"] for r in explore], stats.holm([r["p"] for r in explore]))
 
     del final["rnn21", "adam", 50]       # an arm of the primary comparison
     rows = contest.compare_family(final)
     assert len(rows) == 13 and all(r["family"] != "primary" for r in rows)
-    np.testing.assert_allclose([r["p_holm"] for r in rows], information.holm([r["p"] for r in rows]))
+    np.testing.assert_allclose([r["p_holm"] for r in rows], stats.holm([r["p"] for r in rows]))
     assert contest.compare_family({}) == []
 
 
@@ -195,9 +195,9 @@ def test_the_longer_lengths_join_the_family_as_chrono_against_each_constant_bias
     assert len(rows) == 20 and [r["length"] for r in rows] == [50] * 18 + [100, 200]
     # Seeds 0-2: only bias 3; 6-9: only chrono (T = 100). T = 200: 2 both, 3 only chrono.
     assert [(r["only_a"], r["only_b"]) for r in rows[-2:]] == [(4, 3), (3, 0)]
-    assert rows[-1]["p"] == information.mcnemar_exact(3, 0)
+    assert rows[-1]["p"] == stats.mcnemar_exact(3, 0)
     explore = [r for r in rows if r["family"] != "primary"]
-    np.testing.assert_allclose([r["p_holm"] for r in explore], information.holm([r["p"] for r in explore]))
+    np.testing.assert_allclose([r["p_holm"] for r in explore], stats.holm([r["p"] for r in explore]))
     # A length where one constant bias ran under the other optimizer: named in the label.
     final = _at100({("lstm", "sgd"): 6, ("chrono", "adam"): 7})
     assert contest.long_comparisons(final) == [

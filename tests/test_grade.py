@@ -30,6 +30,7 @@ from memrnn.grading import record as _record
 from memrnn.grading import replay as _replay
 from memrnn.grading import sandbox as _sandbox
 from memrnn.grading import stream
+from memrnn.grading.submission import MAX_NOTEBOOK
 
 jupytext = pytest.importorskip("jupytext", reason="the fixtures are made from the student edition, "
                                                   "which needs jupytext (memrnn[book])")
@@ -309,7 +310,7 @@ def _malformed(subs: Path) -> None:
     # Outputs past the cap on a notebook's size.
     data = json.loads(nbformat.writes(nb))
     data["cells"][1]["outputs"] = [{"output_type": "stream", "name": "stdout",
-                                    "text": "x" * (grade.MAX_NOTEBOOK + 1)}]
+                                    "text": "x" * (MAX_NOTEBOOK + 1)}]
     (subs / "malformed-outputs.ipynb").write_text(json.dumps(data))
     (subs / "malformed-nested.ipynb").write_text("[" * 200_000 + "]" * 200_000)
     os.mkfifo(subs / "malformed-fifo.ipynb")
@@ -379,7 +380,45 @@ def test_feedback_names_the_mistake_without_a_traceback(batch):
     handed_in = sum(not f.startswith(("malformed", "corrupt")) for f in EXPECTED)
     full = len(FULL_MARKS)
     assert f"| generate_samples (chapter 1) | {handed_in} | {full} | {full / handed_in:.0%} |" in summary
-    assert "yours matches the last, x\\[-1\\]" in summary
+    assert "yours matches the last, x\\[…\\]" in summary
+
+
+def test_the_summary_groups_a_mistake_by_its_message_without_the_students_values(tmp_path):
+    """Two hand-ins return different wrong time steps, x[1] and x[2]: one mistake, counted twice.
+    A third returns the last step, which the check names in other words: a mistake of its own."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    nb = student_notebook("01-data")
+    for name, step in (("one", "x[1]"), ("two", "x[2]"), ("last", "x[-1]")):
+        _write(nb, subs / f"{name}.ipynb", GOOD.replace("yield x, x[0]", f"yield x, {step}"))
+    rows = grade.grade(subs, tmp_path / "out", timeout=TIMEOUT, memory=grade.parse_size(MEMORY),
+                       jobs=2, progress=False)
+    feedback = {r.file: (tmp_path / "out" / "feedback" / f"{r.stem}.md").read_text() for r in rows}
+    # The feedback keeps each student's own value.
+    assert "yours matches x\\[1\\]" in feedback["one.ipynb"]
+    assert "yours matches x\\[2\\]" in feedback["two.ipynb"]
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    mistakes = summary.split("## Most common mistakes")[1].strip().splitlines()
+    check = ("y is the first element of each sequence: y must be the FIRST element of each "
+             "sequence, x\\[…\\]; yours matches")
+    assert mistakes == [f"- 2 x {check} x\\[…\\]", f"- 1 x {check} the last, x\\[…\\]"], mistakes
+
+
+@pytest.mark.parametrize("check, why, grouped", [
+    ("x has shape (T, B, 1)", "expected (6, 256, 1) with time first, got (256, 6, 1)",
+     "x has shape (T, B, 1): expected (…) with time first, got (…)"),
+    ("inputs lie in [-1, 1]", "found values from -2.1 to 1.9e+00.",
+     "inputs lie in [-1, 1]: found values from … to …."),
+    ("d_W is returned", "backward must return a dict with d_W; yours has ['d_R', 'd_V']",
+     "d_W is returned: backward must return a dict with d_W; yours has […]"),
+    ("train", "your code raised NameError: name 'foo' is not defined, at your line 12: foo(x)",
+     "train: your code raised NameError: name '…' is not defined, at your line …"),
+    ("mse", "not written yet: replace the stub's raise with your code 'here'",
+     "mse: not written yet: replace the stub's raise with your code '…'"),
+    ("d_V", "", "d_V: failed"),
+])
+def test_a_mistake_loses_the_students_values_and_keeps_its_words(check, why, grouped):
+    assert grade._mistake(check, why) == grouped
 
 
 def test_nothing_outside_the_output_changed(batch):

@@ -65,7 +65,7 @@ LSTM_MUTATIONS = {
 
 CASES = ([("RNN", name) for name in RNN_MUTATIONS]
          + [("LSTM", name) for name in LSTM_MUTATIONS])
-MODELS = {"RNN": (RNN, memrnn.rnn, oracle.complex_step_grads),
+UNDER_TEST = {"RNN": (RNN, memrnn.rnn, oracle.complex_step_grads),
           "LSTM": (LSTM, memrnn.lstm, oracle.lstm_complex_step_grads)}
 
 
@@ -78,7 +78,7 @@ def _mutated_source(func, old, new, where):
 def mutated_model(kind, old, new, seed=0, hidden=4, where="loop"):
     """The model with one line of its backward pass (``where="loop"``) or, for the LSTM, of the
     cell step it calls (``where="cell"``) changed from ``old`` to ``new``."""
-    cls, module, _ = MODELS[kind]
+    cls, module, _ = UNDER_TEST[kind]
     namespace = dict(vars(module))
     backward = textwrap.dedent(inspect.getsource(cls.backward))
     if where == "cell":
@@ -121,15 +121,15 @@ def test_oracle_catches(kind, name):
     loss.forward(model.forward(x), y)
     with np.errstate(all="ignore"):
         grads = model.backward(loss.backward())
-    ref = MODELS[kind][2](model.get_weights(), x, y)
+    ref = UNDER_TEST[kind][2](model.get_weights(), x, y)
     assert any(not np.allclose(grads[k], ref[k], rtol=1e-6, atol=1e-9) for k in ref)
 
 
-@pytest.mark.parametrize("kind", list(MODELS))
+@pytest.mark.parametrize("kind", list(UNDER_TEST))
 def test_unmutated_source_passes_the_same_checks(kind):
     same = "for t in range(T, 0, -1):"
     model = mutated_model(kind, same, same)
-    assert type(model).backward is not MODELS[kind][0].backward      # the recompiled source
+    assert type(model).backward is not UNDER_TEST[kind][0].backward      # the recompiled source
     errors = check_model(model, seq_length=5, batch_size=3, seed=1)
     assert max(errors.values()) < 1e-6, errors
     model = mutated_model(kind, same, same, seed=2)
@@ -139,7 +139,7 @@ def test_unmutated_source_passes_the_same_checks(kind):
     loss = MSELoss()
     loss.forward(model.forward(x), y)
     grads = model.backward(loss.backward())
-    ref = MODELS[kind][2](model.get_weights(), x, y)
+    ref = UNDER_TEST[kind][2](model.get_weights(), x, y)
     for k in ref:
         np.testing.assert_allclose(grads[k], ref[k], rtol=1e-6, atol=1e-9, err_msg=k)
 

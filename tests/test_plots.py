@@ -10,25 +10,27 @@ import memrnn
 from conftest import _check_legends, _confusable, _looks
 from memrnn import plots
 from memrnn.information import bits_remembered
+from memrnn.plots import gradients, sweeps
+from memrnn.plots._style import PALETTE
 from memrnn.results import SweepResult, budget_table
 from memrnn.settings import PROFILES
 
 
 def test_confusable_entries_are_detected():
-    same = Line2D([], [], color=plots.PALETTE["blue"], marker="o", ls="-")
-    hue_only = Line2D([], [], color=plots.PALETTE["vermillion"], marker="o", ls="-")
-    dashed = Line2D([], [], color=plots.PALETTE["vermillion"], marker="o", ls="--")
+    same = Line2D([], [], color=PALETTE["blue"], marker="o", ls="-")
+    hue_only = Line2D([], [], color=PALETTE["vermillion"], marker="o", ls="-")
+    dashed = Line2D([], [], color=PALETTE["vermillion"], marker="o", ls="--")
     assert _confusable(_looks(same), _looks(hue_only))
     assert not _confusable(_looks(same), _looks(dashed))
 
 
 def test_the_legend_check_checks_every_entry_and_rejects_hue_alone():
     fig, ax = plt.subplots()
-    ax.plot([0, 1], color=plots.PALETTE["blue"], marker="o", ls="-", label="a")
-    ax.plot([1, 0], color=plots.PALETTE["vermillion"], marker="s", ls="--", label="b")
+    ax.plot([0, 1], color=PALETTE["blue"], marker="o", ls="-", label="a")
+    ax.plot([1, 0], color=PALETTE["vermillion"], marker="s", ls="--", label="b")
     ax.legend()
     assert _check_legends() == 2
-    ax.plot([0, 0], color=plots.PALETTE["vermillion"], marker="o", ls="-", label="c")
+    ax.plot([0, 0], color=PALETTE["vermillion"], marker="o", ls="-", label="c")
     ax.legend()
     with pytest.raises(AssertionError, match="differ by colour alone"):
         _check_legends()
@@ -148,7 +150,7 @@ def test_vanishing_plots_from_a_real_run():
     learner = memrnn.Learner(model, memrnn.MSELoss(), memrnn.generate_samples(32, 8, seed=1))
     monitor = vanishing.Monitor(every=2)
     learner.train(10, lr=0.05, progress=False, callback=monitor)
-    ax = plots.plot_grad_norms_over_time({"a": vanishing.hidden_grad_norms(model),
+    ax = gradients.plot_grad_norms_over_time({"a": vanishing.hidden_grad_norms(model),
                                           "b": vanishing.hidden_grad_norms(model)[:4]})
     assert ax.get_yscale() == "log" and len(ax.get_lines()) == 2
     assert len({ln.get_marker() for ln in ax.get_lines()}) == 2
@@ -157,15 +159,15 @@ def test_vanishing_plots_from_a_real_run():
     axes = plots.plot_training_series(monitor, learner.grad_norms)
     assert len(axes) == 4 and len(axes[1].get_lines()[0].get_ydata()) == 10
     with pytest.raises(ValueError, match="curves is empty"):
-        plots.plot_grad_norms_over_time({})
+        gradients.plot_grad_norms_over_time({})
     with pytest.raises(ValueError, match="finite"):
-        plots.plot_grad_norms_over_time({"bad": [1.0, np.nan]})
+        gradients.plot_grad_norms_over_time({"bad": [1.0, np.nan]})
 
 
 def test_plot_sweep_comparison_draws_median_bits_per_sweep():
 
     res = _fake_sweep()
-    ax = plots.plot_sweep_comparison({"a": res, "b": res})
+    ax = sweeps.plot_sweep_comparison({"a": res, "b": res})
     assert [c.get_label() for c in ax.containers] == ["a", "b"]
     lines = [c.lines[0] for c in ax.containers]
     expected = [np.median([bits_remembered(m) if m is not None else 0.0 for m in mses])
@@ -184,7 +186,7 @@ def probed():
 
 
 def test_plot_gradient_ratio_draws_every_run_twice_and_two_medians(probed):
-    ax = plots.plot_gradient_ratio(probed)
+    ax = gradients.plot_gradient_ratio(probed)
     points = [ln for ln in ax.get_lines() if ln.get_linestyle() == "None"]
     assert len(points) == 2 * len(probed.runs)
     r = probed.runs[0]
@@ -279,16 +281,25 @@ def test_plot_kernel_times_draws_one_bar_per_operation_and_series():
 
 
 def test_every_figure_is_reexported_and_tested():
-    """Each plotting module's figures are reachable as memrnn.plots.<name>, and a test draws each
-    (the learner's two through ``Learner.plot_loss`` and ``Learner.scatter_plot``)."""
+    """Each plotting module's public figures (its ``__all__``) are reachable as memrnn.plots.<name>,
+    and a test draws every figure function, public or not (the learner's two through
+    ``Learner.plot_loss`` and ``Learner.scatter_plot``)."""
     import importlib
+    import inspect
     import pkgutil
     from pathlib import Path
 
     tests = "".join(p.read_text(encoding="utf-8") for p in Path(__file__).parent.glob("test_*.py"))
     through_learner = {"plot_loss_curve": "learner.plot_loss(", "plot_predictions": "learner.scatter_plot("}
+    seen = 0
     for info in pkgutil.iter_modules(plots.__path__):
         module = importlib.import_module(f"memrnn.plots.{info.name}")
-        for name in [n for n in getattr(module, "__all__", []) if n.startswith("plot_")]:
-            assert getattr(plots, name) is getattr(module, name), name
-            assert f"plots.{name}(" in tests or through_learner.get(name, "plots.") in tests, name
+        for name, _ in inspect.getmembers(module, inspect.isfunction):
+            if not name.startswith("plot_") or getattr(module, name).__module__ != module.__name__:
+                continue
+            seen += 1
+            if name in getattr(module, "__all__", ()):
+                assert name in plots.__all__ and getattr(plots, name) is getattr(module, name), name
+            assert (f"plots.{name}(" in tests or f"{info.name}.{name}(" in tests
+                    or through_learner.get(name, "plots.") in tests), name
+    assert seen >= len(plots.__all__) + 5, seen       # the public ones and at least five more

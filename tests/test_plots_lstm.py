@@ -6,13 +6,14 @@ import numpy as np
 import pytest
 
 from memrnn import plots, results
-from memrnn.information import bits_remembered, wilson_interval
+from memrnn.information import bits_remembered
 from memrnn.lstm import LSTM
 from memrnn.lstm_memory import where_x1_is_kept
 from memrnn.settings import gating_final
+from memrnn.stats import wilson_interval
 
-MODELS = {"rnn": "RNN, H = 10", "lstm": "LSTM, forget bias 1", "lstm3": "LSTM, forget bias 3"}
-OPTIMIZERS = {"sgd": "SGD", "adam": "Adam"}
+MODEL_LABELS = {"rnn": "RNN, H = 10", "lstm": "LSTM, forget bias 1", "lstm3": "LSTM, forget bias 3"}
+OPTIMIZER_LABELS = {"sgd": "SGD", "adam": "Adam"}
 T = 50
 
 
@@ -40,13 +41,13 @@ def final():
 
 
 def test_plot_contest_draws_each_arm_with_its_interval(final):
-    left, right = plots.plot_contest(final, MODELS, OPTIMIZERS, T)
+    left, right = plots.plot_contest(final, MODEL_LABELS, OPTIMIZER_LABELS, T)
     # One row per model, top to bottom in the order given.
-    assert [t.get_text() for t in left.get_yticklabels()] == list(MODELS.values())[::-1]
+    assert [t.get_text() for t in left.get_yticklabels()] == list(MODEL_LABELS.values())[::-1]
     # Each arm's share and its Wilson interval, at its row (SGD above, Adam below).
     bars = [c for c in left.containers]
     assert len(bars) == len(final)
-    by_arm = dict(zip([(m, o) for o in OPTIMIZERS for m in MODELS if (m, o, T) in final], bars))
+    by_arm = dict(zip([(m, o) for o in OPTIMIZER_LABELS for m in MODEL_LABELS if (m, o, T) in final], bars))
     line = by_arm["lstm3", "adam"].lines[0]
     assert float(line.get_xdata()[0]) == pytest.approx(0.9)
     assert float(line.get_ydata()[0]) == pytest.approx(0 - 0.18)         # last row, Adam's offset
@@ -67,7 +68,7 @@ def test_plot_contest_draws_each_arm_with_its_interval(final):
     assert [t.get_text() for t in legend.get_texts()] == ["SGD", "Adam"]
     assert legend.get_title().get_text() == f"$T = {T}$"
     with pytest.raises(ValueError, match="no arm"):
-        plots.plot_contest(final, MODELS, OPTIMIZERS, 100)
+        plots.plot_contest(final, MODEL_LABELS, OPTIMIZER_LABELS, 100)
 
 
 def test_plot_lengths_draws_each_arm_at_each_length_it_ran():

@@ -116,11 +116,11 @@ def test_the_jacobian_product_collapses_while_its_bound_grows(reference):
 
 def test_the_logistic_curve_misses_the_edge_at_one_length_and_fits_the_rest(reference):
     """Chapter 5: the crossing leans on a curve that expects 17.5 of 20 at T = 12 where 14 succeeded."""
-    from memrnn import information
+    from memrnn import stats
 
     c = reference.crossing()
-    fit = information.logistic_fit_check([r["length"] for r in reference.runs],
-                                         [r["success"] for r in reference.runs], c["a"], c["b"])
+    fit = stats.logistic_fit_check([r["length"] for r in reference.runs],
+                                   [r["success"] for r in reference.runs], c["a"], c["b"])
     worst = min(fit, key=lambda row: min(row["p_low"], row["p_high"]))
     assert worst["length"] == 12 and worst["observed"] < worst["expected"]
     assert worst["p_low"] < 0.05                             # the misfit is named in the text
@@ -132,7 +132,7 @@ def test_the_logistic_curve_misses_the_edge_at_one_length_and_fits_the_rest(refe
     rows = {row["length"]: row for row in fit}
     assert rows[10]["observed"] == rows[10]["runs"]
     below = [T for T, row in rows.items()
-             if information.wilson_interval(row["observed"], row["runs"])[1] < reference.settings.reliable]
+             if stats.wilson_interval(row["observed"], row["runs"])[1] < reference.settings.reliable]
     assert below[0] == 17 and c["low"] < below[0]
 
 

@@ -42,7 +42,7 @@ def test_reference_runs_at_short_lengths_learn():
 # ----------------------------------------------------------------- chapter 8
 def test_the_grid_is_complete_and_run_alike():
     grid = experiment()["grid"]
-    assert len(grid) == len(contest.MODELS) * sum(len(v) for v in LR_GRID.values())
+    assert len(grid) == len(contest.MODEL_LABELS) * sum(len(v) for v in LR_GRID.values())
     for (m, o, lr), res in grid.items():
         s = res.settings
         assert s.training() == PROFILES[f"gating-grid-{m}-{o}-{lr:g}"].training(), (m, o, lr)
@@ -155,7 +155,7 @@ def test_the_primary_comparison_leans_to_the_rnn_but_its_planned_test_does_not_r
 
 
 def test_the_primary_was_named_after_a_pilot_that_leaned_the_same_way_and_has_little_power():
-    from memrnn.information import mcnemar_power
+    from memrnn.stats import mcnemar_power
 
     assert contest.PILOT["rnn21"][0] > contest.PILOT["lstm"][0]
     row = contest.compare(experiment()["final"], *contest.PRIMARY)
@@ -175,7 +175,7 @@ def test_seven_arms_chose_their_rate_among_runs_that_all_failed():
 
 
 def test_three_groups_of_arms():
-    for o in contest.OPTIMIZERS:
+    for o in contest.OPTIMIZER_LABELS:
         # Bias 0 and 1: nothing, or next to nothing, under either optimizer.
         assert _share("lstm0", o) <= 0.2 and _share("lstm", o) <= 0.2, o
         # Bias 3 and chrono: nearly every run.
@@ -201,7 +201,7 @@ def test_what_the_exploratory_comparisons_say():
         assert family[f"{label}, Adam"]["only_a"] > family[f"{label}, Adam"]["only_b"]
     # The optimizer decides success for no LSTM start, but Adam's runs of bias 3 remember more.
     for m in contest.LSTM_INITS:
-        row = family[f"Adam against SGD: {contest.MODELS[m]}"]
+        row = family[f"Adam against SGD: {contest.MODEL_LABELS[m]}"]
         assert row["only_a"] + row["only_b"] <= 2, m
     assert family["Adam against SGD: LSTM, forget bias 3"]["bits_low"] > 0
     assert family["Adam against SGD: LSTM, chrono"]["bits_low"] > 0
@@ -236,7 +236,7 @@ def test_reach_against_budget():
 
 def test_the_paths_that_reach_the_first_cell_state():
     p = contest.path_probes(experiment()["final"])
-    for o in contest.OPTIMIZERS:
+    for o in contest.OPTIMIZER_LABELS:
         # At the start: bias 0 and 1 carry next to nothing along the carousel, near sigma(b)^49,
         # and all paths deliver more; bias 3 mostly through U; chrono mostly along the carousel.
         assert p["lstm0", o, "init"]["carousel"] < 1e-10 and p["lstm", o, "init"]["carousel"] < 1e-5

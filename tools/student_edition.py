@@ -1,35 +1,40 @@
-"""Make the student edition of the book: the same chapters, with the solutions taken out.
+"""The stubs of the student edition, and the raw edition the book build starts from.
 
-Each chapter marks the code cells that hold a solution with the tag
-``solution`` and a ``stub`` entry in the cell's metadata naming the package
-object that solves it, for example::
+A chapter marks each code cell that solves an exercise with the tag
+``solution`` and a ``stub`` entry in the cell's metadata: the name the student
+defines and, under ``"of"``, the object in ``memrnn.selfcheck._stubs`` whose
+signature and docstring say exactly what the exercise asks::
 
     ```{code-cell} ipython3
     :tags: [solution]
-    :stub: {"name": "my_generate_samples", "of": "memrnn.data.generate_samples"}
+    :stub: {"name": "my_generate_samples", "of": "memrnn.selfcheck._stubs.generate_samples"}
     my_generate_samples = memrnn.generate_samples
     ```
 
-In the student edition that cell becomes a stub with the same name, the
-signature and docstring of the package object (so the shapes are there), and
-a body that raises ``NotImplementedError``. For a class, every public method
-and any listed in ``"methods"`` is stubbed; with ``"base"``, the stub
-subclasses it and stubs only the listed methods. Cells tagged ``book-only``
-(the hidden asserts that the book's solutions pass) are left out. Everything
-else, the text and the check cell that follows each exercise, is the chapter
-itself, so there is no second copy to drift. A chapter with an exercise
-starts with one cell more, ``IDENTITY_CELL``, where the student writes their
-name and student number: ``memrnn grade`` reads them from there.
+``make_stub`` turns such a specification into the stub's source: a function
+with that name, signature and docstring whose body raises
+``NotImplementedError``. For a class it stubs the methods listed under
+``"methods"`` (every public method the class defines when none are listed);
+with ``"base"``, the stub subclasses that class and inherits the rest.
+
+``student_notebook`` is one chapter with every solution cell replaced by its
+stub (tag ``stub``), the ``book-only`` cells (hidden asserts that the book's
+own solutions pass) left out, and, in a chapter with an exercise, one cell
+more at the top, ``IDENTITY_CELL``, where the student writes their name and
+student number for ``memrnn grade``. Everything else, text and check cells, is
+the chapter's own source, MyST and hidden build cells included, so there is no
+second copy to drift.
 
     python tools/student_edition.py OUTPUT_DIR      # one .ipynb per chapter
 
-What this writes still holds the chapter's MyST Markdown and its hidden build
-checks: ``scripts/build-book.sh`` writes it into ``book/_student`` before the
-build, the page's "Your turn" runs its stubs, and ``tests/test_robustness.py``
-runs it under another seed. The edition the site offers is written by the book
-build (``book/_ext/plain_notebooks.py``, ``student_edition``) from the
-resolved chapter, as plain Jupyter, with these stubs in place of the solution
-cells, one for one and in order, whatever they hold.
+``scripts/build-book.sh`` writes these into ``book/_student`` before the
+build. The page's "Your turn" button runs their stubs
+(``book/_ext/browser_run.py``), and the student edition the site offers is
+written from them by the build (``book/_ext/plain_notebooks.py``,
+``student_edition``): the resolved chapter as plain Jupyter, with these stubs in
+place of the solution cells, one for one and in order. The tests use
+``student_notebook`` for the grader's hand-ins and to run the edition under
+another seed.
 """
 
 from __future__ import annotations

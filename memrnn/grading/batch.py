@@ -21,7 +21,9 @@ Every submission gets a row in ``grades.csv``, whatever happened to it, with
 the points of each of its chapter's exercises and the most serious of their
 runs' statuses (``STATUSES``); ``feedback/<file>.md`` holds a section per
 exercise, each check's verdict in words; ``summary.md`` the pass rate per exercise and the
-most common mistakes; ``logs/<file>.txt`` what the notebook printed. Text the
+most common mistakes, each a check's message with the values that differ from student to
+student (numbers, shapes, names, the student's line) left out; ``logs/<file>.txt`` what the
+notebook printed. Text the
 student controls is escaped (``memrnn.grading.output``). A second run with the
 same ``OUT_DIR`` regrades only new or changed files (``.state/``). Submissions
 are only ever read.
@@ -50,10 +52,9 @@ from . import sandbox as _sandbox
 from . import stream
 from .exercises import BY_CHAPTER, EXERCISES, Exercise, chapter_max_points, max_points
 from .output import csv_cell, md_text, safe_stem
-from .submission import MAX_NOTEBOOK, Submission, read_notebook
+from .submission import Submission, read_notebook
 
-__all__ = ["EXERCISES", "MAX_NOTEBOOK", "STATUSES", "Exercise", "Submission", "grade", "parse_size",
-           "read_submission"]
+__all__ = ["grade", "STATUSES"]
 
 #: Every status a submission can get, most serious first.
 STATUSES = ("unreadable", "timeout", "memory", "crashed", "invalid record", "missing name/number",
@@ -426,7 +427,25 @@ def _write_csv(path: Path, rows: list[Row]) -> None:
     _io.write_text(path, buffer.getvalue())
 
 
-_DIAGNOSIS = re.compile(r"((?:yours|you )[^.]*)", re.IGNORECASE)
+# What varies from one student to the next in a check's explanation, and what stands in for it,
+# applied in this order: the student's own line of a crash, quoted names and strings, numbers
+# (a shape's sizes, an index, a measured value), then the tuples and lists they made up.
+_STUDENTS_VALUES = [
+    (re.compile(r"(at your line) \d+(?::.*)?$", re.S), r"\1 …"),
+    (re.compile(r"(?<!\w)(?:'[^'\n]*'|\"[^\"\n]*\")(?!\w)"), "'…'"),
+    (re.compile(r"(?<![\w.])[-+]?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?(?!\w|\.\d)"), "…"),
+    (re.compile(r"\((?:\s*'?…'?\s*,?)+\)"), "(…)"),
+    (re.compile(r"\[(?:\s*'?…'?\s*,?)+\]"), "[…]"),
+]
+
+
+def _mistake(check: str, why: str) -> str:
+    """A failed check as the class summary groups it: its name and its explanation, with the
+    values that are the student's own (numbers, shapes, names, their line) replaced by "…"."""
+    text = " ".join(str(why).split())
+    for pattern, stand_in in _STUDENTS_VALUES:
+        text = pattern.sub(stand_in, text)
+    return f"{check}: {text or 'failed'}"
 
 
 def _summary(rows: list[Row]) -> str:
@@ -442,9 +461,7 @@ def _summary(rows: list[Row]) -> str:
         lines.append(f"| {exercise.title} | {len(mine)} | {full} | {full / len(mine):.0%} |")
     for r in rows:
         for check, why in r.failures:
-            found = _DIAGNOSIS.search(str(why))
-            mistakes[f"{md_text(check, 120)}: "
-                     f"{md_text(found.group(1).strip() if found else 'failed', 160)}"] += 1
+            mistakes[_mistake(check, why)] += 1
     lines += ["", "## Most common mistakes", ""]
-    lines += [f"- {n} x {text}" for text, n in mistakes.most_common(10)] or ["- none"]
+    lines += [f"- {n} x {md_text(text, 280)}" for text, n in mistakes.most_common(10)] or ["- none"]
     return "\n".join(lines) + "\n"

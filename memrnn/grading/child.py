@@ -22,6 +22,8 @@ import resource
 import sys
 import types
 
+__all__: list[str] = []       # run as a program inside the sandbox, never imported for its names
+
 MAX_OUTPUT = 200_000
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+__all__: list[str] = []       # the grade command's parser; the entry is memrnn.cli.main
+
 
 def add_grade_command(sub) -> None:
     """``grade``: the instructor's command (``memrnn.grading``)."""

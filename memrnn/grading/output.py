@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 import re
 
-__all__ = ["csv_cell", "md_text", "safe_stem"]
+__all__: list[str] = []
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

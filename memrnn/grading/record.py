@@ -23,7 +23,7 @@ import numpy as np
 from .stream import NUMERIC_KINDS as _NUMERIC_KINDS
 from .stream import InvalidRecord
 
-__all__ = ["Recorder", "guard"]
+__all__: list[str] = []
 
 _MAX_DEPTH = 8                 # nesting of lists and dicts kept as data
 _MAX_TEXT = 2000               # characters of a string or an error message

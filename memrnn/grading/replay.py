@@ -34,7 +34,7 @@ import numpy as np
 from .record import _Arrays, _decode_data, _is_data, _qualname, _same, _same_data, _state
 from .stream import InvalidRecord
 
-__all__ = ["NotRecorded", "Replayer"]
+__all__: list[str] = []
 
 
 class NotRecorded(Exception):

@@ -43,6 +43,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+__all__: list[str] = []
+
 FILE_SIZE = 64 * 2**20          # bytes one file may grow to
 OPEN_FILES = 256
 PROCESSES = 64                  # processes and threads of one run

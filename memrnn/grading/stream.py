@@ -17,6 +17,8 @@ import struct
 
 import numpy as np
 
+__all__: list[str] = []
+
 MAGIC = b"MEMRNN-RECORD-1\n"
 MAX_HEADER = 4096               # bytes of one frame's header
 MAX_JSON = 16 * 2**20           # bytes of the events or the outcome

@@ -15,7 +15,7 @@ import re
 import stat
 from dataclasses import dataclass
 
-__all__ = ["MAX_NOTEBOOK", "Submission", "read_notebook"]
+__all__: list[str] = []
 
 MAX_NOTEBOOK = 20 * 2**20       # bytes: a chapter notebook is well under 1 MB
 
@@ -81,7 +81,7 @@ def _cell_code(cell: dict) -> str | None:
 def read_notebook(path, chapters) -> Submission:
     """Read a submission as data; ``problem`` says why it cannot be graded, if it cannot.
 
-    ``chapters`` holds the chapters that have exercises (``memrnn.grading.BY_CHAPTER``).
+    ``chapters`` holds the chapters that have exercises (``memrnn.grading.exercises.BY_CHAPTER``).
     Whatever the file holds, this returns: a shape it does not expect is a ``problem``.
     """
     try:

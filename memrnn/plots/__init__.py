@@ -11,16 +11,14 @@ Okabe-Ito palette, which stays distinguishable for colour-blind readers.
 - ``lstm``: the LSTM's cell and its comparison with the RNN;
 - ``speed``: what makes the fast models fast.
 
-Every figure is importable from here, as ``memrnn.plots.plot_...``.
+Every figure a chapter draws is importable from here, as ``memrnn.plots.plot_...``;
+the learner's two (``Learner.plot_loss``, ``Learner.scatter_plot``) are reached through it.
 """
 
-from ._style import PALETTE
-from .basics import plot_constant_predictor, plot_eps_sweep, plot_loss_curve, plot_predictions, plot_sequences
+from .basics import plot_constant_predictor, plot_eps_sweep, plot_sequences
 from .gradients import (
     plot_cliff_timing,
-    plot_grad_norms_over_time,
     plot_gradient_heatmap,
-    plot_gradient_ratio,
     plot_probe_curves,
     plot_reach_two_ways,
     plot_training_series,
@@ -31,16 +29,14 @@ from .sweeps import (
     plot_budget,
     plot_clipping,
     plot_success_rate,
-    plot_sweep_comparison,
     plot_sweep_curves,
     plot_sweep_mse,
     plot_threshold_sensitivity,
 )
 
-__all__ = ["PALETTE", "plot_sequences", "plot_constant_predictor", "plot_eps_sweep", "plot_loss_curve",
-           "plot_predictions", "plot_sweep_mse", "plot_success_rate", "plot_sweep_curves",
-           "plot_sweep_comparison", "plot_budget", "plot_grad_norms_over_time", "plot_gradient_ratio",
-           "plot_probe_curves", "plot_cliff_timing", "plot_reach_two_ways", "plot_threshold_sensitivity",
+__all__ = ["plot_sequences", "plot_constant_predictor", "plot_eps_sweep", "plot_sweep_mse",
+           "plot_success_rate", "plot_sweep_curves", "plot_budget", "plot_probe_curves",
+           "plot_cliff_timing", "plot_reach_two_ways", "plot_threshold_sensitivity",
            "plot_clipping", "plot_gradient_heatmap", "plot_training_series", "plot_ablation",
-           "plot_kernel_times", "plot_gradient_reach",
-           "plot_cell_memory", "plot_contest", "plot_lengths"]
+           "plot_kernel_times", "plot_gradient_reach", "plot_cell_memory", "plot_contest",
+           "plot_lengths"]

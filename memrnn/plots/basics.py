@@ -7,8 +7,7 @@ import numpy as np
 from ..data import TRIVIAL_MSE
 from ._style import PALETTE, SERIES, get_axes, paired
 
-__all__ = ["plot_sequences", "plot_constant_predictor", "plot_eps_sweep", "plot_loss_curve",
-           "plot_predictions"]
+__all__ = ["plot_sequences", "plot_constant_predictor", "plot_eps_sweep"]
 
 
 def plot_sequences(x, y, n_show=3, ax=None):

@@ -8,8 +8,7 @@ from ..data import TRIVIAL_MSE
 from ..results import run_outcome
 from ._style import PALETTE, SERIES, finish, get_axes
 
-__all__ = ["plot_grad_norms_over_time", "plot_gradient_ratio", "plot_probe_curves",
-           "plot_cliff_timing", "plot_reach_two_ways", "plot_gradient_heatmap",
+__all__ = ["plot_probe_curves", "plot_cliff_timing", "plot_reach_two_ways", "plot_gradient_heatmap",
            "plot_training_series"]
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..information import wilson_interval
 from ..results import run_bits
+from ..stats import wilson_interval
 from ._style import PALETTE, SERIES
 from .gradients import plot_probe_curves
 

@@ -13,8 +13,7 @@ import numpy as np
 
 from ._style import PALETTE, SERIES, get_axes
 
-__all__ = ["plot_ablation", "plot_kernel_times", "load_speed_results", "at_length", "cpu_ms",
-           "step_table", "twin_noise", "change_in_words"]
+__all__ = ["plot_ablation", "plot_kernel_times", "at_length", "cpu_ms"]
 
 
 def load_speed_results() -> dict:

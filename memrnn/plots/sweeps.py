@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..data import TRIVIAL_MSE
-from ..information import bits_remembered, mse_for_bits, wilson_interval
+from ..information import bits_remembered, mse_for_bits
 from ..results import budget_table
+from ..stats import wilson_interval
 from ._style import PALETTE, SERIES, finish, get_axes, thousands
 
-__all__ = ["plot_sweep_mse", "plot_success_rate", "plot_sweep_curves", "plot_sweep_comparison", "plot_budget",
+__all__ = ["plot_sweep_mse", "plot_success_rate", "plot_sweep_curves", "plot_budget",
            "plot_threshold_sensitivity", "plot_clipping"]
 
 

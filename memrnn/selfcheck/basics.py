@@ -9,6 +9,8 @@ import numpy as np
 from ..gradcheck import numerical_gradient, relative_error
 from ._report import Report, as_numbers, crash, returned_nothing, students_line
 
+__all__ = ["check_generator", "check_mse", "check_numerical_gradient", "check_rnn_backward"]
+
 
 def check_generator(generate_samples, batch_size=256, seq_length=6) -> Report:
     """Check a student's ``generate_samples(batch_size, seq_length)``."""

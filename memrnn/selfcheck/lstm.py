@@ -8,6 +8,8 @@ from .. import lstm
 from ..gradcheck import numerical_gradient, relative_error
 from ._report import Report, crash, returned_nothing
 
+__all__ = ["check_lstm_cell_backward"]
+
 #: Classic slips in the LSTM's backward step: {what the slip does: its name in ``_cell_step``}.
 _LSTM_CELL_MISTAKES = {
     "dropped the sigmoid derivative i (1 - i) of the input gate": "sig_i",

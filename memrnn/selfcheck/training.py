@@ -8,6 +8,8 @@ import numpy as np
 
 from ._report import Report, as_numbers, crash, returned_nothing
 
+__all__ = ["check_learner", "check_sweep_loop", "check_grad_norms"]
+
 
 def _is_number(value) -> bool:
     if isinstance(value, (str, bytes)) or value is None:
