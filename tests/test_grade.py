@@ -445,6 +445,65 @@ def test_no_connection_and_no_process_left_behind(batch):
     assert alive <= _sandbox.PROCESSES, log
 
 
+@pytest.mark.parametrize("name", ["forks", "correct"])
+def test_a_run_that_ends_while_the_grader_looks_away_keeps_its_record(name, tmp_path,
+                                                                       monkeypatch):
+    """The record of a run that writes it and ends between two looks of the grader is read.
+
+    On a loaded machine the grading thread may wait long for a core or the GIL between
+    select() answering "nothing yet" and its check whether the run has ended; a run that
+    wrote its record and ended in between was graded "crashed" (exit status 0, record
+    unread). Here that wait is made certain: the first time there is something to read,
+    select() answers "nothing" only once the run has ended. Everything else is real.
+    """
+    runs = []
+
+    class Watched(subprocess.Popen):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            runs.append(self)
+
+    real = _sandbox.select.select
+    late = []
+
+    def looks_away(rlist, wlist, xlist, timeout):
+        ready = real(rlist, wlist, xlist, timeout)
+        if ready[0] and not late:
+            late.append(True)
+            end = time.monotonic() + TIMEOUT
+            # Its process has ended (seen without reaping it, which is the grader's to do).
+            while os.waitid(os.P_PID, runs[-1].pid,
+                            os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+                assert time.monotonic() < end, "the run did not end"
+                time.sleep(0.05)
+            return [], [], []
+        return ready
+
+    monkeypatch.setattr(_sandbox.subprocess, "Popen", Watched)
+    monkeypatch.setattr(_sandbox, "select", type("Select", (), {
+        "select": staticmethod(looks_away)}))
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    nb = student_notebook("01-data")
+    if name == "forks":
+        _write(nb, subs / "forks.ipynb",
+               extra=_hostile([], 1, tmp_path / "no-canary")["forks"])
+    else:
+        _write(nb, subs / "correct.ipynb", GOOD)
+    [row] = grade.grade(subs, out, timeout=TIMEOUT, memory=grade.parse_size(MEMORY), jobs=1,
+                        progress=False)
+    assert late, "select never had anything to report"
+    assert (row.status, row.note) == ("ok", ""), row
+    log = (out / "logs" / f"{name}.ipynb.txt").read_text()
+    if name == "correct":
+        assert row.total() == grade.max_points(grade.EXERCISES["generator"])
+    else:
+        assert "refused: [Errno 11]" in log, log
+        assert int(log.split("alive at the end:")[1].split()[0]) <= _sandbox.PROCESSES, log
+        time.sleep(0.5)
+        assert _processes_with(MARKER) == []
+
+
 def test_a_second_run_regrades_only_what_changed(batch, monkeypatch, tmp_path):
     calls = []
     original = grade.grade_one

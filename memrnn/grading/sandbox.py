@@ -31,13 +31,16 @@ nothing else, and every row says so.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import resource
 import select
 import shutil
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -319,6 +322,27 @@ def run(argv_after_python: list[str], *, job_file: str, workdir: str | None, slo
     overflow = timed_out = False
     deadline = started + timeout
     open_fds = {read_end: result, log_read: log}
+
+    def take(fd: int, size: int = 1 << 16) -> int:
+        """Read up to ``size`` bytes of ``fd`` into its buffer, within the caps: bytes read."""
+        nonlocal overflow
+        chunk = os.read(fd, size)
+        if not chunk:
+            os.close(fd)
+            del open_fds[fd]
+        elif fd == read_end:
+            result.extend(chunk)
+            if len(result) > result_cap:
+                overflow = True
+                del result[result_cap:]
+                os.close(fd)
+                del open_fds[fd]
+        else:
+            log.extend(chunk)
+            if len(log) > 2 * log_cap:
+                del log[:-log_cap]
+        return len(chunk)
+
     try:
         while open_fds:
             left = deadline - time.monotonic()
@@ -327,23 +351,17 @@ def run(argv_after_python: list[str], *, job_file: str, workdir: str | None, slo
                 break
             ready, _, _ = select.select(list(open_fds), [], [], min(left, 0.5))
             if not ready and proc.poll() is not None:
-                break           # it ended, and a process it left behind holds the pipes open
+                # It ended, and a process it left behind holds the pipes open. Everything it
+                # wrote is in the pipes now, but may have come after select looked: the thread
+                # can wait long for a core or the GIL between the two. Take exactly what is
+                # there, not what those processes write next.
+                for fd in list(open_fds):
+                    waiting = _pending(fd)
+                    while waiting > 0 and fd in open_fds:     # take() drops it at the cap
+                        waiting -= take(fd, min(waiting, 1 << 16))
+                break
             for fd in ready:
-                chunk = os.read(fd, 1 << 16)
-                if not chunk:
-                    os.close(fd)
-                    del open_fds[fd]
-                elif fd == read_end:
-                    result += chunk
-                    if len(result) > result_cap:
-                        overflow = True
-                        del result[result_cap:]
-                        os.close(fd)
-                        del open_fds[fd]
-                else:
-                    log += chunk
-                    if len(log) > 2 * log_cap:
-                        del log[:-log_cap]
+                take(fd)
         if not timed_out:
             try:
                 proc.wait(timeout=max(0.0, deadline - time.monotonic()))
@@ -356,6 +374,11 @@ def run(argv_after_python: list[str], *, job_file: str, workdir: str | None, slo
         proc.wait()
     return Outcome(proc.returncode, timed_out, time.monotonic() - started, bytes(result),
                    overflow, bytes(log[-log_cap:]))
+
+
+def _pending(fd: int) -> int:
+    """Bytes waiting to be read in the pipe ``fd``."""
+    return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0]
 
 
 def _kill_group(pgid: int) -> None:
