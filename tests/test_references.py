@@ -317,6 +317,10 @@ def test_the_arms_whose_rate_noise_chose_differ_by_about_a_tenth_of_a_bit_at_mos
     widest = max(spread, key=spread.get)
     assert widest == ("rnnclip", "sgd") and 0.1 < spread.pop(widest) < 0.2
     assert max(spread.values()) < 0.01
+    # "carried by a single partial run": one selection run of the widest arm keeps a tenth of a
+    # bit or more, and it is partial (below the 1 bit of solved).
+    bits = [results.run_bits(r) for lr in LR_GRID[widest[1]] for r in grid[widest + (lr,)].runs]
+    assert sum(b >= 0.1 for b in bits) == 1 and max(bits) < 1
 
 
 def test_adams_gain_in_bits_is_unadjusted_and_at_rates_from_the_edges_of_the_grids():
