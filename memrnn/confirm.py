@@ -521,8 +521,7 @@ def _spaced(n: int) -> str:
     return f"{n:,}".replace(",", " ")
 
 
-def _p(p: float) -> str:
-    return f"{p:.2g}" if p >= 0.001 else "< 0.001"
+_p = contest._fmt_p         # p-values read as the contest's tables print them
 
 
 def exploratory_markdown(rows: list[dict]) -> str:
