@@ -30,8 +30,12 @@ from . import contest, stats
 from . import settings as S
 from .stats import mcnemar_exact
 
-__all__: list[str] = []       # the plan as code, for scripts/run-gating.py: no library
+#: The runs and the planned test, for a reader who checks the chapter; the rest is the plan as
+#: code, for scripts/run-gating.py and the chapter's glue.
+__all__ = ["load", "primary"]
 
+#: The commit that added the plan (PLAN.md, "Confirmatory experiment"), before any of its runs.
+PLAN_COMMIT = "a8f1f24"
 #: Significance level of the primary test (exact McNemar, two-sided).
 ALPHA = 0.05
 #: The smallest difference in the share of solved runs the experiment is sized to find.
@@ -257,9 +261,9 @@ LABELS = {"lstm": "LSTM, forget bias 1", "rnn21": "RNN, H = 21", "chrono": "chro
           "lstmlog": f"constant bias {CHRONO_ARMS['lstmlog']['forget_bias']:.2f}",
           "lstmmean": f"constant bias {CHRONO_ARMS['lstmmean']['forget_bias']:.2f}",
           "lstm3": "constant bias 3"}
-#: The arms as a sentence names them.
 #: The primary arms in a table's header.
 SHORT = {"lstm": "LSTM", "rnn21": "RNN"}
+#: The arms as a sentence names them.
 NAMES = {"lstm": "the LSTM with bias 1", "rnn21": "the RNN with H = 21", "chrono": "chrono as run",
          "chrono50": "chrono with T fixed at 50", "lstmlog": "the constant bias log(T - 1)",
          "lstmmean": "the constant bias of chrono's mean", "lstm3": "the constant bias of 3"}
@@ -434,6 +438,35 @@ def grid_markdown(data: dict, part: str, notes: bool = True) -> str:
     return "\n".join(lines) + ("\n\n" + " ".join([head, *sorted(marks)]) if notes else "")
 
 
+def choice_words(data: dict, part: str, arm: str) -> str:
+    """How ``choose_rate`` picked the rate of ``arm``, in words, from its selection runs.
+
+    The count of solved selection runs that decided; for a tie, the rates
+    tied and the mean held-out MSEs that broke it; for an arm no selection run
+    solved, that noise chose. A rate at either end of the grid is named so.
+    """
+    row = next((r for r in grid_rows(data, part) if r["arm"] == arm), None)
+    if row is None or row["rate"] is None:
+        raise ValueError(f"no rate chosen yet for {arm!r} of {part!r}: its grid is missing or incomplete")
+    cells, rate = row["cells"], row["rate"]
+    best = cells[rate]
+    grid = rate_grid(part)
+    edge = {grid[0]: f"; {rate:g} is the lowest rate of the grid",
+            grid[-1]: f"; {rate:g} is the highest rate of the grid"}.get(rate, "")
+    tied = [lr for lr in grid if cells[lr]["solved"] == best["solved"]]
+    if len(tied) == 1:
+        return (f"{best['solved']} of {best['runs']} selection runs solved at {rate:g}, "
+                f"more than at any other rate{edge}")
+    runner = min((lr for lr in tied if lr != rate), key=lambda lr: cells[lr]["mse"])
+    if row["noise"]:
+        head = "no selection run solved at any rate, so noise chose"
+    else:
+        head = f"{best['solved']} of {best['runs']} selection runs solved at each of " + \
+            contest._words(f"{lr:g}" for lr in tied)
+    return (f"{head}: the lower mean held-out MSE, {best['mse']:.3g} at {rate:g} against "
+            f"{cells[runner]['mse']:.3g} at {runner:g}, decided{edge}")
+
+
 def _final_pair(data: dict, part: str, a: str, b: str) -> dict:
     missing = [arm for arm in (a, b) if (part, arm) not in data["final"]]
     if missing:
@@ -485,7 +518,8 @@ def primary(data: dict, *, partial: bool = False) -> dict:
     dict
         ``compare_arms``' row, and ``verdict`` (``"rejects"`` or
         ``"not shown"``), ``ahead`` (the arm with more seeds to itself, or
-        None), ``complete``, ``alpha``, and ``text``: ``contest.describe``'s
+        None), ``complete``, ``alpha``, ``budget`` (updates) and
+        ``threshold_bits`` (the planned endpoint), and ``text``: ``contest.describe``'s
         sentence bound to the test, with a note for an arm whose rate was
         chosen by noise.
     """
@@ -500,7 +534,7 @@ def primary(data: dict, *, partial: bool = False) -> dict:
     ahead = None if row["only_a"] == row["only_b"] else (a if row["only_a"] > row["only_b"] else b)
     text = contest.describe(row, NAMES[a], NAMES[b], alpha=ALPHA) + _noise_note(data, "primary", (a, b))
     return {**row, "verdict": verdict(row), "ahead": ahead, "complete": complete, "alpha": ALPHA,
-            "text": text}
+            "budget": PRIMARY_BUDGET, "threshold_bits": PRIMARY_BITS, "text": text}
 
 
 def exploratory(data: dict) -> list[dict]:
@@ -632,9 +666,14 @@ def numbers(data: dict) -> dict:
     ``conf_verdict``, ``conf_text`` (Markdown); ``conf_explore_table``,
     ``conf_bits_table``, ``conf_chrono_table`` (Markdown) and
     ``conf_budget_counts`` (the counts at 1 bit after each budget, in words);
+    ``conf_chrono_wins`` (chrono as run, "k of n") and per other arm B of
+    part B ``conf_chrono_B_wins``, ``_only_a``, ``_only_b``, ``_p``,
+    ``_ci`` (points) and, for the three of Holm's family, ``_p_holm`` and
+    ``_text`` (``contest.describe``, bound to Holm's p);
+    per arm ``conf_choice_ARM`` (``choice_words``);
     ``conf_cpu_*`` (hours) and ``conf_cpu_runs``; the plan's own numbers
     ``conf_alpha``, ``conf_min_diff`` (points), ``conf_pairs``,
-    ``conf_budget`` and the simulated power (``power``, percent) for 40 % and
+    ``conf_budget``, ``conf_plan_commit`` and the simulated power (``power``, percent) for 40 % and
     45 % against 15 % solved, ``conf_power_40`` and ``conf_power_45``.
     Raises ValueError while a planned sweep is missing or short.
     """
@@ -658,12 +697,25 @@ def numbers(data: dict) -> dict:
     out["conf_budget_counts"] = contest._words(
         f"{r['wins_a']} against {r['wins_b']} after {_spaced(r['budget'])}"
         for r in rows if r["threshold"] == PRIMARY_BITS)
-    out["conf_chrono_table"] = chrono_markdown(chrono_rows(data))
+    chrono = chrono_rows(data)
+    out["conf_chrono_table"] = chrono_markdown(chrono)
+    out["conf_chrono_wins"] = f"{chrono[0]['wins_a']} of {chrono[0]['n']}"
+    for r in chrono:
+        key = f"conf_chrono_{r['b']}"
+        out.update({f"{key}_wins": f"{r['wins_b']} of {r['n']}", f"{key}_only_a": r["only_a"],
+                    f"{key}_only_b": r["only_b"], f"{key}_p": r["p"],
+                    f"{key}_ci": f"{100 * r['low']:+.0f} to {100 * r['high']:+.0f}"})
+        if r["family"] == "holm":     # judged by Holm's p: the sentence says "beats" only if it rejects
+            out[f"{key}_p_holm"] = r["p_holm"]
+            out[f"{key}_text"] = contest.describe(r, NAMES["chrono"], NAMES[r["b"]], alpha=ALPHA)
+    for part, arm in arms():
+        out[f"conf_choice_{arm}"] = choice_words(data, part, arm)
     cost = cpu_hours(data)
     for key in ("grid", "final", "total", "grid_primary", "grid_chrono", "final_primary", "final_chrono"):
         out[f"conf_cpu_{key}"] = cost[key]
     out["conf_cpu_runs"] = cost["runs"]
-    out.update(conf_alpha=ALPHA, conf_min_diff=100 * MIN_DIFFERENCE, conf_pairs=PRIMARY_FRESH["repeats"],
+    out.update(conf_plan_commit=PLAN_COMMIT, conf_alpha=ALPHA, conf_min_diff=100 * MIN_DIFFERENCE,
+               conf_pairs=PRIMARY_FRESH["repeats"],
                conf_budget=_spaced(PRIMARY_BUDGET),
                conf_power_40=100 * power(PRIMARY_FRESH["repeats"], 0.40, 0.15),
                conf_power_45=100 * power(PRIMARY_FRESH["repeats"], 0.45, 0.15))

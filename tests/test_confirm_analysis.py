@@ -469,6 +469,43 @@ def test_numbers_for_the_chapter(experiment):
         assert out[key].startswith("| ")
 
 
+def test_choice_words_say_what_decided_the_rate(experiment, tmp_path):
+    said = {arm: C.choice_words(experiment, part, arm) for part, arm in C.arms()}
+    assert said["rnn21"] == ("2 of 5 selection runs solved at each of 0.001 and 0.003: the lower mean "
+                             "held-out MSE, 0.14 at 0.003 against 0.2 at 0.001, decided")
+    assert said["lstm"] == ("no selection run solved at any rate, so noise chose: the lower mean held-out "
+                            "MSE, 0.318 at 0.001 against 0.33 at 0.0003, decided")
+    assert said["lstm3"] == ("3 of 3 selection runs solved at each of 0.001, 0.003, 0.01 and 0.03: the "
+                             "lower mean held-out MSE, 0.0001 at 0.03 against 0.01 at 0.001, decided; "
+                             "0.03 is the highest rate of the grid")
+    assert said["lstmmean"].endswith("0.001 is the lowest rate of the grid")    # 0.03 diverged: not tied
+    assert "0.001, 0.003 and 0.01:" in said["lstmmean"]
+    assert said["chrono50"] == said["chrono"]                                   # one grid, shared
+    one = C.load(*build(tmp_path, finals=False, chrono_grid={
+        "lstmlog": {1e-3: [FAILED] * 3, 3e-3: [SOLVED] * 3, 1e-2: [SOLVED, FAILED, FAILED],
+                    3e-2: [FAILED] * 3}}))
+    assert C.choice_words(one, "chrono", "lstmlog") == ("3 of 3 selection runs solved at 0.003, more than "
+                                                        "at any other rate")
+    short = C.load(*build(tmp_path / "short", finals=False))
+    (tmp_path / "short" / "runs" / "confirm-grid-lstm-0.01" / S.RESULTS_NAME).unlink()
+    with pytest.raises(ValueError, match="no rate chosen yet for 'lstm'"):
+        C.choice_words(C.load(*(tmp_path / "short" / d for d in ("runs", "contest"))), "primary", "lstm")
+    assert C.choice_words(short, "primary", "rnn21") == said["rnn21"]
+
+
+def test_numbers_name_each_chrono_comparison_bound_to_holm(experiment):
+    out = C.numbers(experiment)
+    assert out["conf_chrono_wins"] == "8 of 10"
+    assert (out["conf_chrono_chrono50_wins"], out["conf_chrono_chrono50_only_a"],
+            out["conf_chrono_chrono50_only_b"]) == ("2 of 10", 6, 0)
+    assert out["conf_chrono_chrono50_p"] == pytest.approx(2 / 64)
+    assert out["conf_chrono_chrono50_p_holm"] == pytest.approx(3 * 2 / 64)
+    assert "beats" not in out["conf_chrono_chrono50_text"]            # 0.094 after Holm: not shown
+    assert "does not reject" in out["conf_chrono_chrono50_text"]
+    assert "conf_chrono_lstm3_p_holm" not in out and "conf_chrono_lstm3_text" not in out   # shown beside
+    assert out["conf_chrono_lstm3_only_a"] == 3 and out["conf_choice_rnn21"].startswith("2 of 5")
+
+
 # --- shipping -----------------------------------------------------------------------------------------
 
 def _listing(folder):
