@@ -655,6 +655,34 @@ def cpu_hours(data: dict) -> dict:
     return out
 
 
+def _design_numbers(data: dict) -> dict:
+    """The plan's settings and what the grids decided by, for ``numbers``."""
+    out = {"conf_batch": arm_settings("lstm", 1e-3, stage="primary").batch,
+           "conf_grid_rates": contest._words(f"{lr:g}" for lr in PRIMARY_GRID),
+           "conf_chrono_rates": contest._words(f"{lr:g}" for lr in CHRONO_GRID),
+           "conf_fixed_max": math.log(S.GRID_LENGTH - 1), "conf_fixed_mean": chrono_mean_bias(S.GRID_LENGTH),
+           "conf_log_bias": CHRONO_ARMS["lstmlog"]["forget_bias"],
+           "conf_mean_bias": CHRONO_ARMS["lstmmean"]["forget_bias"]}
+    # The primary LSTM's solved selection runs at the rates that tie for the most: the same seed?
+    row = next(r for r in grid_rows(data, "primary") if r["arm"] == "lstm")
+    most = max(c["solved"] for c in row["cells"].values())
+    seeds = {tuple(r["repeat"] for r in data["grid"]["primary", "lstm", lr].runs if r["success"])
+             for lr, c in row["cells"].items() if c["solved"] == most}
+    out["conf_lstm_tie_seeds"] = ("no selection seed" if most == 0 else "the same selection seed"
+                                  if len(seeds) == 1 else "different selection seeds")
+    # Part B: the arms kept at the top of the grid, and the largest gap in mean MSE that decided.
+    rows = [r for r in grid_rows(data, "chrono") if r["twin"] is None]
+    out["conf_chrono_top"] = contest._words(NAMES[r["arm"]] for r in rows if r["rate"] == CHRONO_GRID[-1])
+    gaps = []
+    for r in rows:
+        kept = r["cells"][r["rate"]]
+        tied = [c["mse"] for lr, c in r["cells"].items() if lr != r["rate"] and c["solved"] == kept["solved"]]
+        if tied:                      # the mean MSE decided
+            gaps.append(min(abs(m - kept["mse"]) for m in tied))
+    out["conf_chrono_gap"] = max(gaps, default=float("nan"))
+    return out
+
+
 def numbers(data: dict) -> dict:
     """What the chapter's confirmatory section glues, by name, from complete runs.
 
@@ -670,7 +698,15 @@ def numbers(data: dict) -> dict:
     part B ``conf_chrono_B_wins``, ``_only_a``, ``_only_b``, ``_p``,
     ``_ci`` (points) and, for the three of Holm's family, ``_p_holm`` and
     ``_text`` (``contest.describe``, bound to Holm's p);
-    per arm ``conf_choice_ARM`` (``choice_words``);
+    per arm ``conf_choice_ARM`` (``choice_words``); the design's
+    ``conf_batch``, ``conf_grid_rates``, ``conf_chrono_rates``,
+    ``conf_fixed_max`` and ``conf_fixed_mean`` (chrono's largest and mean
+    bias drawn for T = 50), ``conf_log_bias``, ``conf_mean_bias``;
+    ``conf_lstm_tie_seeds`` (whether the primary LSTM's tied rates were
+    solved by the same selection seed), ``conf_chrono_top`` (part B's arms
+    kept at the grid's top rate, in words) and ``conf_chrono_gap`` (over
+    the arms whose rate the mean MSE decided, the largest gap in mean MSE
+    between the kept rate and its nearest rival; NaN if there are none);
     ``conf_cpu_*`` (hours) and ``conf_cpu_runs``; the plan's own numbers
     ``conf_alpha``, ``conf_min_diff`` (points), ``conf_pairs``,
     ``conf_budget``, ``conf_plan_commit`` and the simulated power (``power``, percent) for 40 % and
@@ -710,6 +746,7 @@ def numbers(data: dict) -> dict:
             out[f"{key}_text"] = contest.describe(r, NAMES["chrono"], NAMES[r["b"]], alpha=ALPHA)
     for part, arm in arms():
         out[f"conf_choice_{arm}"] = choice_words(data, part, arm)
+    out.update(_design_numbers(data))
     cost = cpu_hours(data)
     for key in ("grid", "final", "total", "grid_primary", "grid_chrono", "final_primary", "final_chrono"):
         out[f"conf_cpu_{key}"] = cost[key]

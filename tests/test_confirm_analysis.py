@@ -506,6 +506,20 @@ def test_numbers_name_each_chrono_comparison_bound_to_holm(experiment):
     assert out["conf_chrono_lstm3_only_a"] == 3 and out["conf_choice_rnn21"].startswith("2 of 5")
 
 
+def test_numbers_give_the_design_and_what_decided_the_rates(experiment):
+    out = C.numbers(experiment)
+    assert (out["conf_batch"], out["conf_grid_rates"]) == (256, "0.0003, 0.001, 0.003, 0.01 and 0.03")
+    assert out["conf_chrono_rates"] == "0.001, 0.003, 0.01 and 0.03"
+    assert out["conf_fixed_max"] == pytest.approx(math.log(49))
+    assert out["conf_fixed_mean"] == pytest.approx(np.mean(np.log(np.linspace(1, 49, 2_000_001))), abs=1e-6)
+    assert (out["conf_log_bias"], out["conf_mean_bias"]) == (5.2933, 4.32)
+    assert out["conf_chrono_top"] == "the constant bias of 3"          # bias 3 kept 0.03
+    # lstm3: 0.0001 against 0.01; lstmmean: 0.001 against 0.01 among the three that solve
+    # (its diverged 0.03 does not tie); chrono and lstmlog: 0.001 apart.
+    assert out["conf_chrono_gap"] == pytest.approx(0.0099)
+    assert out["conf_lstm_tie_seeds"] == "no selection seed"          # the LSTM solved nothing
+
+
 # --- shipping -----------------------------------------------------------------------------------------
 
 def _listing(folder):
