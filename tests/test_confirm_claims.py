@@ -32,7 +32,8 @@ def test_the_primary_lstms_rate_rests_on_one_seed(data):
     most = max(c["solved"] for c in row["cells"].values())
     tied = [lr for lr, c in row["cells"].items() if c["solved"] == most]
     assert most == 1 and len(tied) == 2 and row["how"] == "solved"
-    seeds = {tuple(r["repeat"] for r in data["grid"]["primary", "lstm", lr].runs if r["success"]) for lr in tied}
+    seeds = {tuple(r["repeat"] for r in data["grid"]["primary", "lstm", lr].runs if r["success"])
+             for lr in tied}
     assert len(seeds) == 1
     assert row["rate"] == min(C.PRIMARY_GRID)
 
