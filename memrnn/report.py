@@ -222,12 +222,13 @@ def watched_origin(watched: dict, reference: SweepResult, seed: int) -> dict:
     side = sum((w["eval_mse"] <= thr) == (ref[k]["eval_mse"] <= thr) for k, w in watched.items())
     text = (f"This build uses the base seed {seed}, the reference's, so these are the reference's "
             f"runs of the same lengths and repetitions, from the same starting weights and batches, "
-            f"trained again. float64 arithmetic differs in its last bits from one CPU to another, "
+            f"trained again. Arithmetic in float64 differs in its last bits from one CPU to another, "
             f"and training amplifies the difference: ")
     if same == n:
         text += f"on this machine all {n} end with the reference's held-out MSE."
     else:
-        text += (f"on this machine {same} of the {n} end with the reference's held-out MSE and "
+        count = "none" if same == 0 else f"{same}"
+        text += (f"on this machine {count} of the {n} end with the reference's held-out MSE and "
                  f"{side} on the same side of the success line, so the numbers told about them "
                  f"below are this machine's, not the shipped runs'.")
     return {"watch_seed": seed, "watch_same": int(same), "watch_side": int(side), "watch_origin": text}

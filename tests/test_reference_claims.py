@@ -317,6 +317,8 @@ def test_the_watched_runs_say_where_they_come_from(reference):
     text = report.watched_origin(moved, reference, 0)
     assert (text["watch_same"], text["watch_side"]) == (3, 4)
     assert "3 of the 5" in text["watch_origin"] and "4 on the same side" in text["watch_origin"]
+    apart = report.watched_origin(_watched_like(reference, keys, shift=1e-3), reference, 0)
+    assert apart["watch_same"] == 0 and "none of the 5" in apart["watch_origin"]
     other = report.watched_origin(_watched_like(reference, keys), reference, 7)
     assert other["watch_same"] is None and "new runs" in other["watch_origin"]
     assert "base seed 7" in other["watch_origin"] and "base seed 0" in other["watch_origin"]
