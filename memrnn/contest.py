@@ -537,7 +537,133 @@ def hop_numbers(probes: list[dict], threshold_mse: float) -> dict:
     head = "| start | runs | no pass (carousel) | at most 1 | at most 2 | all paths |"
     out["hop_start_table"] = "\n".join([head, "|---|---:|---:|---:|---:|---:|", *rows])
     out["hop_trained_table"] = _hop_markdown(probes)
+    out["hop_seeds"] = _hop_seeds(probes)
     return out
+
+
+def _hop_seeds(probes: list[dict]) -> str:
+    """Which seeds (repeats) of each arm were trained again, in words: the usual set, then exceptions."""
+    seeds = {}
+    for p in probes:
+        if "final" in p:
+            seeds.setdefault(tuple(p["arm"]), set()).add(p["repeat"])
+    sets = [tuple(sorted(v)) for v in seeds.values()]
+    usual = max(set(sets), key=sets.count)
+    out = f"seed{'s' if len(usual) > 1 else ''} {_words(map(str, usual))} of each"
+    odd = [f"for {NAMES[m]} under {OPTIMIZER_LABELS[o]} seed{'s' if len(v) > 1 else ''} "
+           f"{_words(map(str, sorted(v)))} only" for (m, o), v in seeds.items() if tuple(sorted(v)) != usual]
+    return out + (f", but {_words(odd)}" if odd else "")
+
+
+def budget_numbers(final: dict, budgets, length: int = S.GRID_LENGTH) -> dict:
+    """The primary comparison at each budget, and what the primary's RNN gains over the last one.
+
+    ``budget_p`` (the exact McNemar p at each budget, in words), ``budget_min_p``
+    (the smallest of them), and, for the primary's RNN between the last two
+    budgets, the seeds it gains (``rnn_gained``) and loses (``rnn_lost``), with
+    the two budgets as ``budget_from`` and ``budget_to``.
+    """
+    rows = {k: compare_at(final, *PRIMARY, length, budget=k) for k in budgets}
+    res = final[PRIMARY[1] + (length,)]
+    before, after = ({r["repeat"]: r["success"] for r in res.at_budget(k).runs if r["length"] == length}
+                     for k in budgets[-2:])
+    return {"budget_p": _words(f"{r['p']:.2g}" for r in rows.values()),
+            "budget_min_p": min(r["p"] for r in rows.values()),
+            "rnn_gained": sum(after[k] and not before[k] for k in before),
+            "rnn_lost": sum(before[k] and not after[k] for k in before),
+            "budget_from": f"{budgets[-2]:,}".replace(",", " "),
+            "budget_to": f"{budgets[-1]:,}".replace(",", " ")}
+
+
+def first_state_reach(final: dict, model: str = "rnn21", length: int = S.GRID_LENGTH) -> dict:
+    """What the trained runs of ``model`` pass back to the first state, under Adam and under SGD.
+
+    The ratio of the gradient at the first hidden state to that at the last
+    (the probe after training, on the first held-out batch): ``reach_adam_lo``
+    and ``reach_adam_hi`` over the runs that succeeded under Adam, and
+    ``reach_sgd``, the median over all runs under SGD.
+    """
+    def ratios(res, keep):
+        return [r["probe"]["final"]["hidden_norms"][0] / r["probe"]["final"]["hidden_norms"][-1]
+                for r in res.runs if r["length"] == length and keep(r) and r["probe"]["final"]]
+
+    adam = ratios(final[model, "adam", length], lambda r: r["success"])
+    sgd = ratios(final[model, "sgd", length], lambda r: True)
+    if not adam or not sgd:
+        raise ValueError(f"no probes of {model!r} to compare at T = {length}")
+    return {"reach_adam_lo": min(adam), "reach_adam_hi": max(adam), "reach_adam_n": len(adam),
+            "reach_sgd": float(np.median(sgd))}
+
+
+def primary_tuning(grid: dict) -> dict:
+    """How well the grid tuned the primary's two arms: the selection runs each solved at its rate.
+
+    ``tune_lstm`` and ``tune_rnn``: "k of n" at the rate kept; ``tune_lstm_any``:
+    whether any selection run of the LSTM succeeded at any rate.
+    """
+    rates = chosen_rates(grid)
+    out = {}
+    for name, arm in zip(("lstm", "rnn"), PRIMARY):
+        runs = grid[arm + (rates[arm],)].runs
+        out[f"tune_{name}"] = f"{sum(r['success'] for r in runs)} of {len(runs)}"
+    out["tune_lstm_any"] = PRIMARY[0] not in unsolved_grid_arms(grid)
+    return out
+
+
+def extension_size(first: int = 10, more: int = 10, alpha: float = 0.05, grid: int = 21,
+                   points=None) -> dict:
+    """The chance that the plan's two-stage rule rejects two arms that do not differ.
+
+    Under the null of the paired test, each seed is solved by A alone and by B
+    alone with the same probability q, by both with probability s. The rule
+    runs ``first`` seeds, adds ``more`` when ``is_close``, and rejects when the
+    exact McNemar p of all its seeds is below ``alpha``. Computed exactly,
+    over a grid of (s, q) with s + 2q <= 1, or at the (s, q) of ``points``.
+
+    Returns
+    -------
+    dict
+        ``size`` (the largest rejection probability over the grid) and
+        ``fixed`` (the largest for ``first + more`` seeds planned from the
+        start), both as fractions.
+    """
+    from math import comb
+
+    tables = [(a, b, c, first - a - b - c) for a in range(first + 1) for b in range(first + 1 - a)
+              for c in range(first + 1 - a - b)]
+    close, p1 = {}, {}
+    for t in tables:                       # the first stage's verdict depends on the whole table
+        both, oa, ob, nei = t
+        row = stats.compare_paired([1] * (both + oa) + [0] * (ob + nei),
+                                   [1] * both + [0] * oa + [1] * ob + [0] * nei)
+        close[t], p1[t] = is_close(row), row["p"]
+    n_all = first + more
+    reject = np.array([[stats.mcnemar_exact(a, b) < alpha if a + b <= n_all else False
+                        for b in range(n_all + 1)] for a in range(n_all + 1)])
+
+    def trinomial(n, a, b, q):              # a seeds A alone, b B alone, the rest concordant
+        return comb(n, a) * comb(n - a, b) * q ** (a + b) * (1 - 2 * q) ** (n - a - b)
+
+    if points is None:
+        points = [(s, q) for s in np.linspace(0, 1, grid) for q in np.linspace(0, 0.5, grid)[1:]
+                  if s + 2 * q <= 1 + 1e-12]
+    size = fixed = 0.0
+    for s, q in points:
+        rest = max(0.0, 1 - s - 2 * q)
+        total = 0.0
+        for t in tables:
+            both, oa, ob, nei = t
+            pr = (comb(first, both) * comb(first - both, oa) * comb(first - both - oa, ob)
+                  * s ** both * q ** (oa + ob) * rest ** nei)
+            if close[t]:
+                total += pr * sum(trinomial(more, a, b, q) for a in range(more + 1)
+                                  for b in range(more + 1 - a) if reject[oa + a, ob + b])
+            elif p1[t] < alpha:
+                total += pr
+        one = sum(trinomial(n_all, a, b, q) for a in range(n_all + 1) for b in range(n_all + 1 - a)
+                  if reject[a, b])
+        size, fixed = max(size, total), max(fixed, one)
+    return {"size": float(size), "fixed": float(fixed)}
 
 
 def cpu_hours(experiment: dict) -> dict:

@@ -172,7 +172,66 @@ def clipping(reference: SweepResult, clipped: dict) -> dict:
         out["clip_none_wins"], out["clip_runs"] = cmp["wins_b"], cmp["n"]
         out["clip_none_reach"] = base.largest_reliable_length()
     out["clip_lengths"] = ", ".join(map(str, lengths))
+    if "5" in clipped and "1" in clipped:       # the two levels against each other, seed by seed
+        cmp = paired_arms(clipped["5"], clipped["1"])
+        out.update({"clip51_only5": cmp["only_a"], "clip51_only1": cmp["only_b"],
+                    "clip51_lo": 100 * cmp["low"], "clip51_hi": 100 * cmp["high"]})
     return out
+
+
+def fallen_state(reference: SweepResult, lengths=(20, 25, 30, 40)) -> dict:
+    """How the reference runs that fell back end, length by length (the probe after training).
+
+    ``fell_lengths``; ``fell_sat``, the median share of saturated hidden values
+    (|a| > 0.99) in percent, and ``fell_first``, the median ratio of the gradient
+    reaching the first state to that at the last, each as a list over
+    ``lengths`` and as text (``_text``).
+    """
+    thr = reference.settings.threshold_mse
+    sat, first = [], []
+    for T in lengths:
+        probes = [r["probe"]["final"] for r in reference.runs if r["length"] == T
+                  and run_outcome(r, thr) == "fell back" and r["probe"] and r["probe"]["final"]]
+        if not probes:
+            raise ValueError(f"no run at T = {T} fell back")
+        sat.append(100 * float(np.median([p["saturated"] for p in probes])))
+        first.append(float(np.median([_first_to_last(p) for p in probes])))
+    return {"fell_lengths": ", ".join(map(str, lengths)), "fell_sat": sat, "fell_first": first,
+            "fell_sat_text": ", ".join(f"{s:.0f}" for s in sat),
+            "fell_first_text": ", ".join(f"{f:.0e}" for f in first)}
+
+
+def watched_origin(watched: dict, reference: SweepResult, seed: int) -> dict:
+    """Where the watched runs come from, in a sentence of Markdown, and how they compare.
+
+    ``watched`` maps (length, repeat) to ``run.monitored_run``'s result. With
+    the reference's own base seed they are the reference's runs trained again,
+    and the sentence counts how many end with the reference's held-out MSE (to
+    a relative 1e-9) and how many on the same side of the success threshold;
+    with another seed they are new runs.
+    """
+    thr = reference.settings.threshold_mse
+    ref = {(r["length"], r["repeat"]): r for r in reference.runs}
+    n = len(watched)
+    if seed != reference.settings.seed:
+        return {"watch_seed": seed, "watch_same": None, "watch_side": None,
+                "watch_origin": (f"This build uses the base seed {seed}, so these are new runs of "
+                                 f"the reference protocol; the reference's runs, and every "
+                                 f"statistic below, have the base seed {reference.settings.seed}.")}
+    same = sum(np.isclose(w["eval_mse"], ref[k]["eval_mse"], rtol=1e-9, atol=0) for k, w in watched.items())
+    side = sum((w["eval_mse"] <= thr) == (ref[k]["eval_mse"] <= thr) for k, w in watched.items())
+    text = (f"This build uses the base seed {seed}, the reference's, so these are the reference's "
+            f"runs of the same lengths and repetitions, from the same starting weights and batches, "
+            f"trained again. Arithmetic in float64 differs in its last bits from one CPU to another, "
+            f"and training amplifies the difference: ")
+    if same == n:
+        text += f"on this machine all {n} end with the reference's held-out MSE."
+    else:
+        count = "none" if same == 0 else f"{same}"
+        text += (f"on this machine {count} of the {n} end with the reference's held-out MSE and "
+                 f"{side} on the same side of the success line, so the numbers told about them "
+                 f"below are this machine's, not the shipped runs'.")
+    return {"watch_seed": seed, "watch_same": int(same), "watch_side": int(side), "watch_origin": text}
 
 
 def cliff(reference: SweepResult) -> dict:
@@ -277,6 +336,7 @@ def gradient_reach(reference: SweepResult, short_run: dict, long_run: dict) -> d
             for r in reference.runs if r["success"]]
     out = {"longest": longest, "longest_minus_1": longest - 1,
            "ratio_init_long": float(np.median(ratios["init"])),
+           "fade_init_long": float(1 / np.median(ratios["init"])),
            "ratio_final_long": float(np.median(ratios["final"])),
            "ratio_init_lo": float(np.min(ratios["init"])),
            "ratio_init_hi": float(np.max(ratios["init"])),

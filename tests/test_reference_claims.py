@@ -260,3 +260,65 @@ def test_float32_speed_cited_in_chapter_5_is_the_table_of_making_it_fast():
     numbers = report.precision(results.reference_results("reference"),
                                results.reference_results("reference-float32-T20"))
     assert round(numbers["prec_lo"]) == -8 and round(numbers["prec_hi"]) == 37
+
+
+def test_runs_that_fell_back_are_saturated_at_the_edge_but_not_at_the_longest_length(reference):
+    """Chapter 6: saturation is not the whole story of what keeps a fallen run down. At T = 20 the
+    runs that fell back end with a good part of their hidden values saturated, at T = 40 hardly any,
+    and at every length the gradient reaching the first state has all but vanished."""
+    numbers = report.fallen_state(reference)
+    assert numbers["fell_lengths"] == "20, 25, 30, 40"
+    sat, first = numbers["fell_sat"], numbers["fell_first"]
+    assert sat[0] > 20 and sat[1] > 20                 # "in good part at the edge of the reach"
+    assert sat[-1] < 1                                  # "hardly at all at the longest length"
+    assert max(first) < 1e-3 and first[-1] < 1e-4      # "almost nothing reaches the early steps"
+    assert numbers["fell_sat_text"].split(", ")[-1] == "0"
+
+
+def test_the_two_clipping_levels_are_not_told_apart_and_the_interval_is_stated(reference):
+    """Chapter 6: clipped at 5 against clipped at 1, seed by seed: 9 against 8 discordant seeds, the
+    exact test far from rejecting, and a 95 % interval that holds 0 with room either way."""
+    numbers = report.clipping(reference, {"5": results.reference_results("reference-clip5"),
+                                          "1": results.reference_results("reference-clip1")})
+    assert (numbers["clip51_only5"], numbers["clip51_only1"]) == (9, 8)
+    assert _mcnemar(9, 8) > 0.5
+    assert -12 < numbers["clip51_lo"] < -5 and 5 < numbers["clip51_hi"] < 14
+    assert (round(numbers["clip51_lo"]), round(numbers["clip51_hi"])) == (-9, 11)
+
+
+def test_the_gradient_at_the_start_fades_by_a_factor_of_about_twelve_with_a_wide_spread(reference):
+    """Chapter 6: at initialisation, T = 40, the first state gets a median 0.08 of the last state's
+    gradient (a factor of about 12), between 3e-3 and 0.58 over the seeds, far above what the
+    trained runs keep."""
+    by = {(r["length"], r["repeat"]): r for r in reference.runs}
+    numbers = report.gradient_reach(reference, _as_watched(by[10, 0]), _as_watched(by[40, 0]))
+    assert round(numbers["fade_init_long"]) == 12
+    assert numbers["fade_init_long"] == pytest.approx(1 / numbers["ratio_init_long"])
+    assert numbers["ratio_init_lo"] < 1e-2 < 0.5 < numbers["ratio_init_hi"]   # "the spread is wide"
+
+
+def _watched_like(reference, keys, shift=0.0):
+    by = {(r["length"], r["repeat"]): r for r in reference.runs}
+    return {k: {"eval_mse": by[k]["eval_mse"] + shift} for k in keys}
+
+
+def test_the_watched_runs_say_where_they_come_from(reference):
+    """Chapter 6: with the reference's seed the watched runs are its runs trained again, and the
+    sentence counts how many end as the shipped ones did; with another seed they are new runs."""
+    keys = [(10, 0), (20, 0), (20, 1), (20, 2), (40, 0)]
+    same = report.watched_origin(_watched_like(reference, keys), reference, 0)
+    assert same["watch_same"] == 5 and same["watch_side"] == 5
+    assert "all 5 end with the reference's held-out MSE" in same["watch_origin"]
+    # On another CPU a chaotic run ends elsewhere: T = 20, run 1 (MSE 0.077 in the reference)
+    # ending at 0.33, as on an Intel Xeon, is counted as a different end on the other side.
+    moved = _watched_like(reference, keys)
+    moved[20, 1]["eval_mse"] = 0.330
+    moved[10, 0]["eval_mse"] *= 1 + 1e-6
+    text = report.watched_origin(moved, reference, 0)
+    assert (text["watch_same"], text["watch_side"]) == (3, 4)
+    assert "3 of the 5" in text["watch_origin"] and "4 on the same side" in text["watch_origin"]
+    apart = report.watched_origin(_watched_like(reference, keys, shift=1e-3), reference, 0)
+    assert apart["watch_same"] == 0 and "none of the 5" in apart["watch_origin"]
+    other = report.watched_origin(_watched_like(reference, keys), reference, 7)
+    assert other["watch_same"] is None and "new runs" in other["watch_origin"]
+    assert "base seed 7" in other["watch_origin"] and "base seed 0" in other["watch_origin"]
