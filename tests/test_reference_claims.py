@@ -260,3 +260,18 @@ def test_float32_speed_cited_in_chapter_5_is_the_table_of_making_it_fast():
     numbers = report.precision(results.reference_results("reference"),
                                results.reference_results("reference-float32-T20"))
     assert round(numbers["prec_lo"]) == -8 and round(numbers["prec_hi"]) == 37
+
+
+def test_the_median_bits_of_chapters_5_and_6_are_the_median_of_each_runs_bits(reference):
+    """Chapter 5's summary table and chapter 6's clipping table print the median over runs of
+    each run's bits, as chapter 8 does: 0.18 bits at T = 20, where the bits of the median MSE
+    would be 0.16."""
+    from memrnn.information import bits_remembered
+
+    row = {r["length"]: r for r in reference.summary()}[20]
+    assert f"{row['median_bits']:.2f}" == "0.18"
+    assert f"{float(bits_remembered(row['median_mse'])):.2f}" == "0.16"
+    assert "| 20 | 20 | 4 |" in reference.summary_table() and "| 0.18 |" in reference.summary_table()
+    lengths = results.reference_results("reference-clip1").settings.lengths
+    table = report.comparison_table({"no clipping": reference.restricted(lengths)})
+    assert "| 20 | 4/20, 0.18 bits |" in table
