@@ -369,18 +369,20 @@ def cliff_timing(result: SweepResult) -> dict:
             "p": float(min(1.0, dist[hits:].sum())), "position": position}
 
 
-def threshold_sensitivity(result: SweepResult, bits=None) -> list[dict]:
+def threshold_sensitivity(result: SweepResult, bits=None, n_boot=2000, seed=0) -> list[dict]:
     """The chapter's verdicts at other success thresholds.
 
     Returns, for each threshold in ``bits`` (default 0.5 to 2 bits in steps
     of 0.125), the ``reach`` (largest reliably solved length, or None), the
     80 % ``crossing`` with its interval, and the set of ``reliable`` lengths.
+    The bootstrap defaults are those of ``SweepResult.crossing``, so at the
+    sweep's own threshold the interval is the one ``crossing()`` gives.
     """
     bits = np.arange(0.5, 2.0001, 0.125) if bits is None else np.asarray(bits, dtype=float)
     rows = []
     for b in bits:
         judged = result.rejudged(threshold_bits=float(b))
-        cross = judged.crossing(n_boot=400)
+        cross = judged.crossing(n_boot=n_boot, seed=seed)
         rows.append({"bits": float(b), "reach": judged.largest_reliable_length(),
                      "crossing": cross["estimate"], "low": cross["low"], "high": cross["high"],
                      "reliable": [row["length"] for row in judged.summary()

@@ -283,3 +283,13 @@ def test_the_reference_runs_give_their_time_by_the_wall_clock_only(reference, an
     assert answer["ref_cpu_recorded"] == 0
     assert round(answer["ref_wall_minutes"]) == 74 and answer["ref_runs"] == 180
     assert answer["ref_cpu"] == "AMD EPYC"
+
+
+def test_the_one_bit_row_of_the_threshold_loop_repeats_the_primary_interval(reference, answer):
+    """Chapter 5 prints the 1-bit crossing twice (the primary result and the threshold loop); both
+    come from the same bootstrap, so they agree to the last digit."""
+    primary = reference.crossing()
+    one_bit = next(row for row in answer["sensitivity"] if row["bits"] == 1.0)
+    assert (one_bit["crossing"], one_bit["low"], one_bit["high"]) == \
+        (primary["estimate"], primary["low"], primary["high"])
+    assert (f"{primary['low']:.1f}", f"{primary['high']:.1f}") == ("12.0", "14.8")
