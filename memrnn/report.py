@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import information, stats
-from .results import SweepResult, budget_table, cliff_timing, run_outcome, threshold_sensitivity
+from .results import SweepResult, budget_table, cliff_timing, run_bits, run_outcome, threshold_sensitivity
 
 __all__ = ["paired_arms"]
 
@@ -54,6 +54,8 @@ def sweep_answer(reference: SweepResult) -> dict:
         "always_reliable": ", ".join(map(str, always)) or "none",
         "never_reliable": f"{never[0]}" if never else "none",
         "sensitivity": sens,
+        # at the reach, the runs that pass one bit but not two
+        "mid_bits_n": sum(1 <= run_bits(r) < 2 for r in reference.by_length()[best]),
     }
 
 
@@ -74,6 +76,9 @@ def failure_kinds(reference: SweepResult) -> dict:
            "n_never_beyond": beyond.count("failed")}
     for kind in ("partial", "fell back", "failed"):
         out[f"edge_{kind.replace(' ', '_')}"] = kinds[edge].count(kind)
+    partial = [r["eval_mse"] for r, k in zip(reference.by_length()[edge], kinds[edge]) if k == "partial"]
+    out["edge_partial_lo"] = min(partial, default=float("nan"))
+    out["edge_partial_hi"] = max(partial, default=float("nan"))
     return out
 
 
@@ -88,6 +93,8 @@ def plateau(reference: SweepResult, long: SweepResult) -> dict:
     final, n = long.settings.steps, long.settings.repeats
     w12, w15 = table[12][final][0], table[15][final][0]
     lo12, hi12 = stats.wilson_interval(rows[12]["successes"], rows[12]["runs"])
+    stalled = sorted(r["eval_mse"] for r in reference.by_length()[12]           # not broken through
+                     if r["eval_mse"] is not None and r["eval_mse"] > information.mse_for_bits(1.5))
     near = sorted(r["eval_mse"] for r in reference.by_length()[12]
                   if r["eval_mse"] is not None and 1 / 12 < r["eval_mse"] < 1 / 11)
     at12 = [r["eval_mse"] is not None and r["eval_mse"] <= information.mse_for_bits(1.5)
@@ -107,7 +114,8 @@ def plateau(reference: SweepResult, long: SweepResult) -> dict:
            "t12_wins": rows[12]["successes"], "t12_runs": rows[12]["runs"],
            "t12_lo": 100 * lo12, "t12_hi": 100 * hi12, "t12_near": len(near),
            "t12_near_lo": near[0] if near else float("nan"),
-           "t12_near_hi": near[-1] if near else float("nan")}
+           "t12_near_hi": near[-1] if near else float("nan"),
+           "stall12_n": len(stalled), "stall12_lo": stalled[0], "stall12_hi": stalled[-1]}
     for T in (5, 10, 12, 15, 17):
         out[f"broke{T}"] = broke[T]
     for T in long.settings.lengths:

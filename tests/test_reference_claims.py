@@ -293,3 +293,19 @@ def test_the_one_bit_row_of_the_threshold_loop_repeats_the_primary_interval(refe
     assert (one_bit["crossing"], one_bit["low"], one_bit["high"]) == \
         (primary["estimate"], primary["low"], primary["high"])
     assert (f"{primary['low']:.1f}", f"{primary['high']:.1f}") == ("12.0", "14.8")
+
+
+def test_the_runs_that_did_not_break_through_spread_around_one_twelfth(reference, answer):
+    """Chapter 5: at T = 12 the 11 runs short of 1.5 bits end between 0.059 and 0.193, around 1/12
+    rather than on it; at the edge the partial runs end between 0.093 and 0.168; at T = 10, 12 of
+    20 runs remember one bit or more but less than two (why two bits shrink the reach)."""
+    numbers = report.plateau(reference, results.reference_results("reference-long"))
+    assert numbers["stall12_n"] == 20 - numbers["broke12"] == 11
+    assert numbers["stall12_lo"] < 1 / 12 < numbers["stall12_hi"]
+    assert (f"{numbers['stall12_lo']:.3f}", f"{numbers['stall12_hi']:.3f}") == ("0.059", "0.193")
+    kinds = report.failure_kinds(reference)
+    assert kinds["edge"] == 17 and kinds["edge_partial"] == 7
+    assert (f"{kinds['edge_partial_lo']:.3f}", f"{kinds['edge_partial_hi']:.3f}") == ("0.093", "0.168")
+    assert 1 / 12 < kinds["edge_partial_lo"] and kinds["edge_partial_hi"] < 0.8 / 3
+    assert answer["ref_best"] == 10 and answer["mid_bits_n"] == 12
+    assert {row["bits"]: row["reach"] for row in answer["sensitivity"]}[2.0] < answer["ref_best"]
