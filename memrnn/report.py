@@ -328,3 +328,23 @@ def own_sweep(own: SweepResult, reference: SweepResult) -> dict:
             "own_overlap": len(overlap), "own_common": len(common),
             "own_first_wins": rows[lengths[0]]["successes"],
             "own_last_wins": rows[lengths[-1]]["successes"]}
+
+
+def other_recipes() -> dict:
+    """How far the same RNN reaches when trained otherwise: the longest length at which any run
+    succeeds with the gradient clipped at 5 and at 1 (chapter 6's sweeps, plain SGD), and under
+    Adam with clipping and a longer budget (chapter 8's clipped RNN of H = 10)."""
+    from . import contest
+    from .results import load_results, reference_results
+
+    out = {}
+    for level in ("5", "1"):
+        rows = [r for r in reference_results(f"reference-clip{level}").summary() if r["successes"]]
+        out[f"clip{level}_far_T"], out[f"clip{level}_far_wins"] = rows[-1]["length"], rows[-1]["successes"]
+        out[f"clip{level}_far_runs"] = rows[-1]["runs"]
+    gated = load_results(contest.shipped_folder() / f"{contest.sweep_name(('rnnclip', 'adam'))}.json")
+    row = max((r for r in gated.summary() if r["successes"]), key=lambda r: r["length"])
+    out.update(adam_far_T=row["length"], adam_far_wins=row["successes"], adam_far_runs=row["runs"],
+               adam_steps=gated.settings.steps, adam_batch=gated.settings.batch,
+               adam_clip=gated.settings.clip, adam_hidden=gated.settings.hidden)
+    return out

@@ -309,3 +309,18 @@ def test_the_runs_that_did_not_break_through_spread_around_one_twelfth(reference
     assert 1 / 12 < kinds["edge_partial_lo"] and kinds["edge_partial_hi"] < 0.8 / 3
     assert answer["ref_best"] == 10 and answer["mid_bits_n"] == 12
     assert {row["bits"]: row["reach"] for row in answer["sensitivity"]}[2.0] < answer["ref_best"]
+
+
+def test_the_reach_of_ten_to_twenty_steps_belongs_to_the_recipe(reference, answer):
+    """Chapter 5's literature section: trained otherwise, the same RNN goes beyond the last length
+    plain SGD solves (T = 20): clipped at 5, 5 of 20 at T = 25; clipped at 1, 3 of 20 at T = 30;
+    clipped under Adam with 20 000 updates of 256, 8 of 20 at T = 50."""
+    rows = {row["length"]: row for row in reference.summary()}
+    last = max(T for T, row in rows.items() if row["successes"])
+    other = report.other_recipes()
+    assert (other["clip5_far_T"], other["clip5_far_wins"], other["clip5_far_runs"]) == (25, 5, 20)
+    assert (other["clip1_far_T"], other["clip1_far_wins"]) == (30, 3)
+    assert (other["adam_far_T"], other["adam_far_wins"], other["adam_far_runs"]) == (50, 8, 20)
+    assert (other["adam_steps"], other["adam_batch"], other["adam_hidden"]) == (20000, 256, 10)
+    assert other["adam_clip"] == 5 and min(other["clip5_far_T"], other["clip1_far_T"]) > last
+    assert reference.settings.optimizer == "sgd" and reference.settings.steps == 5000
