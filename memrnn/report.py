@@ -317,17 +317,32 @@ def jacobian_far(reference: SweepResult) -> dict:
 
 
 def own_sweep(own: SweepResult, reference: SweepResult) -> dict:
-    """A reader's small sweep next to the reference: its reach, and where the intervals agree."""
+    """A reader's small sweep next to the reference: its reach by the 80 % rule, how little that
+    rule says with few runs (the Wilson interval at its weakest reliably solved length), and a
+    direct test against the reference at each length both have (Fisher's exact test,
+    unadjusted; the two sweeps have different seeds, so the test is unpaired)."""
     rows = {r["length"]: r for r in own.summary()}
     ref = {r["length"]: r for r in reference.summary()}
-    common = [T for T in rows if T in ref]
-    overlap = [T for T in common if rows[T]["rate_low"] <= ref[T]["rate_high"]
-               and ref[T]["rate_low"] <= rows[T]["rate_high"]]
     lengths = sorted(rows)
-    return {"own_runs": len(own.runs), "own_best": own.largest_reliable_length() or 0,
-            "own_overlap": len(overlap), "own_common": len(common),
-            "own_first_wins": rows[lengths[0]]["successes"],
-            "own_last_wins": rows[lengths[-1]]["successes"]}
+    best = own.largest_reliable_length()
+    reliable = [T for T in lengths if best is not None and T <= best]
+    weak = min(reliable, key=lambda T: (rows[T]["success_rate"], -T)) if reliable else lengths[0]
+    common = [T for T in lengths if T in ref]
+    tests = {T: stats.fisher_exact(rows[T]["successes"], rows[T]["runs"],
+                                   ref[T]["successes"], ref[T]["runs"]) for T in common}
+    most = min(common, key=lambda T: (tests[T], T)) if common else None
+    out = {"own_runs": len(own.runs), "own_per_T": own.settings.repeats,
+           "own_reach_words": f"lengths up to T = {best}" if best else "no length",
+           "own_weak_T": weak, "own_weak_wins": rows[weak]["successes"], "own_weak_runs": rows[weak]["runs"],
+           "own_weak_lo": 100 * rows[weak]["rate_low"], "own_weak_hi": 100 * rows[weak]["rate_high"],
+           "own_common": len(common),
+           "own_first_wins": rows[lengths[0]]["successes"],
+           "own_last_wins": rows[lengths[-1]]["successes"]}
+    if most is not None:
+        out.update(own_p_min=tests[most], own_p_T=most, own_p_wins=rows[most]["successes"],
+                   own_p_runs=rows[most]["runs"], own_p_ref_wins=ref[most]["successes"],
+                   own_p_ref_runs=ref[most]["runs"])
+    return out
 
 
 def other_recipes() -> dict:
