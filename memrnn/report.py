@@ -360,6 +360,7 @@ def other_recipes() -> dict:
     gated = load_results(contest.shipped_folder() / f"{contest.sweep_name(('rnnclip', 'adam'))}.json")
     row = max((r for r in gated.summary() if r["successes"]), key=lambda r: r["length"])
     out.update(adam_far_T=row["length"], adam_far_wins=row["successes"], adam_far_runs=row["runs"],
-               adam_steps=gated.settings.steps, adam_batch=gated.settings.batch,
+               adam_steps=gated.settings.steps,
+               adam_steps_text=f"{gated.settings.steps:,}".replace(",", " "), adam_batch=gated.settings.batch,
                adam_clip=gated.settings.clip, adam_hidden=gated.settings.hidden)
     return out

@@ -329,6 +329,7 @@ def test_the_reach_of_ten_to_twenty_steps_belongs_to_the_recipe(reference, answe
     assert (other["clip1_far_T"], other["clip1_far_wins"]) == (30, 3)
     assert (other["adam_far_T"], other["adam_far_wins"], other["adam_far_runs"]) == (50, 8, 20)
     assert (other["adam_steps"], other["adam_batch"], other["adam_hidden"]) == (20000, 256, 10)
+    assert other["adam_steps_text"] == "20 000"
     assert other["adam_clip"] == 5 and min(other["clip5_far_T"], other["clip1_far_T"]) > last
     assert reference.settings.optimizer == "sgd" and reference.settings.steps == 5000
 
