@@ -347,8 +347,8 @@ def own_sweep(own: SweepResult, reference: SweepResult) -> dict:
 
 def other_recipes() -> dict:
     """How far the same RNN reaches when trained otherwise: the longest length at which any run
-    succeeds with the gradient clipped at 5 and at 1 (chapter 6's sweeps, plain SGD), and under
-    Adam with clipping and a longer budget (chapter 8's clipped RNN of H = 10)."""
+    succeeds with the gradient clipped at 5 and at 1 (the shipped clipping sweeps, plain SGD), and
+    under Adam with clipping and a longer budget (the gating experiment's clipped RNN, H = 10)."""
     from . import contest
     from .results import load_results, reference_results
 
