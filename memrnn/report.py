@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import information, stats
-from .results import SweepResult, budget_table, cliff_timing, run_outcome, threshold_sensitivity
+from .results import SweepResult, budget_table, cliff_timing, run_bits, run_outcome, threshold_sensitivity
 
 __all__ = ["paired_arms"]
 
@@ -42,7 +42,10 @@ def sweep_answer(reference: SweepResult) -> dict:
         "first_zero": next(T for T in lengths if rows[T]["successes"] == 0),
         "ref_short": lengths[0], "ref_short_bits": rows[lengths[0]]["median_bits"],
         "ref_long": lengths[-1], "ref_long_mse": rows[lengths[-1]]["median_mse"],
-        "ref_cpu_minutes": sum(r.get("cpu_time", r["wall_time"]) for r in reference.runs) / 60,
+        # Runs that recorded no CPU time give only the wall clock, which on a shared machine
+        # also counts the time a run waited for a core.
+        "ref_wall_minutes": sum(r["wall_time"] for r in reference.runs) / 60,
+        "ref_cpu_recorded": sum("cpu_time" in r for r in reference.runs),
         "ref_cpu": reference.machines()[0]["cpu"],
         "sens_lo_bits": sens[0]["bits"], "sens_hi_bits": sens[-1]["bits"],
         "sens_reach_min": min(reaches), "sens_reach_max": max(reaches),
@@ -51,6 +54,8 @@ def sweep_answer(reference: SweepResult) -> dict:
         "always_reliable": ", ".join(map(str, always)) or "none",
         "never_reliable": f"{never[0]}" if never else "none",
         "sensitivity": sens,
+        # at the reach, the runs that pass one bit but not two
+        "mid_bits_n": sum(1 <= run_bits(r) < 2 for r in reference.by_length()[best]),
     }
 
 
@@ -71,6 +76,9 @@ def failure_kinds(reference: SweepResult) -> dict:
            "n_never_beyond": beyond.count("failed")}
     for kind in ("partial", "fell back", "failed"):
         out[f"edge_{kind.replace(' ', '_')}"] = kinds[edge].count(kind)
+    partial = [r["eval_mse"] for r, k in zip(reference.by_length()[edge], kinds[edge]) if k == "partial"]
+    out["edge_partial_lo"] = min(partial, default=float("nan"))
+    out["edge_partial_hi"] = max(partial, default=float("nan"))
     return out
 
 
@@ -85,6 +93,8 @@ def plateau(reference: SweepResult, long: SweepResult) -> dict:
     final, n = long.settings.steps, long.settings.repeats
     w12, w15 = table[12][final][0], table[15][final][0]
     lo12, hi12 = stats.wilson_interval(rows[12]["successes"], rows[12]["runs"])
+    stalled = sorted(r["eval_mse"] for r in reference.by_length()[12]           # not broken through
+                     if r["eval_mse"] is not None and r["eval_mse"] > information.mse_for_bits(1.5))
     near = sorted(r["eval_mse"] for r in reference.by_length()[12]
                   if r["eval_mse"] is not None and 1 / 12 < r["eval_mse"] < 1 / 11)
     at12 = [r["eval_mse"] is not None and r["eval_mse"] <= information.mse_for_bits(1.5)
@@ -104,7 +114,8 @@ def plateau(reference: SweepResult, long: SweepResult) -> dict:
            "t12_wins": rows[12]["successes"], "t12_runs": rows[12]["runs"],
            "t12_lo": 100 * lo12, "t12_hi": 100 * hi12, "t12_near": len(near),
            "t12_near_lo": near[0] if near else float("nan"),
-           "t12_near_hi": near[-1] if near else float("nan")}
+           "t12_near_hi": near[-1] if near else float("nan"),
+           "stall12_n": len(stalled), "stall12_lo": stalled[0], "stall12_hi": stalled[-1]}
     for T in (5, 10, 12, 15, 17):
         out[f"broke{T}"] = broke[T]
     for T in long.settings.lengths:
@@ -366,14 +377,50 @@ def jacobian_far(reference: SweepResult) -> dict:
 
 
 def own_sweep(own: SweepResult, reference: SweepResult) -> dict:
-    """A reader's small sweep next to the reference: its reach, and where the intervals agree."""
+    """A reader's small sweep next to the reference: its reach by the 80 % rule, how little that
+    rule says with few runs (the Wilson interval at its weakest reliably solved length), and a
+    direct test against the reference at each length both have (Fisher's exact test,
+    unadjusted; the two sweeps have different seeds, so the test is unpaired)."""
     rows = {r["length"]: r for r in own.summary()}
     ref = {r["length"]: r for r in reference.summary()}
-    common = [T for T in rows if T in ref]
-    overlap = [T for T in common if rows[T]["rate_low"] <= ref[T]["rate_high"]
-               and ref[T]["rate_low"] <= rows[T]["rate_high"]]
     lengths = sorted(rows)
-    return {"own_runs": len(own.runs), "own_best": own.largest_reliable_length() or 0,
-            "own_overlap": len(overlap), "own_common": len(common),
-            "own_first_wins": rows[lengths[0]]["successes"],
-            "own_last_wins": rows[lengths[-1]]["successes"]}
+    best = own.largest_reliable_length()
+    reliable = [T for T in lengths if best is not None and T <= best]
+    weak = min(reliable, key=lambda T: (rows[T]["success_rate"], -T)) if reliable else lengths[0]
+    common = [T for T in lengths if T in ref]
+    tests = {T: stats.fisher_exact(rows[T]["successes"], rows[T]["runs"],
+                                   ref[T]["successes"], ref[T]["runs"]) for T in common}
+    most = min(common, key=lambda T: (tests[T], T)) if common else None
+    out = {"own_runs": len(own.runs), "own_per_T": own.settings.repeats,
+           "own_reach_words": f"lengths up to T = {best}" if best else "no length",
+           "own_weak_T": weak, "own_weak_wins": rows[weak]["successes"], "own_weak_runs": rows[weak]["runs"],
+           "own_weak_lo": 100 * rows[weak]["rate_low"], "own_weak_hi": 100 * rows[weak]["rate_high"],
+           "own_common": len(common),
+           "own_first_wins": rows[lengths[0]]["successes"],
+           "own_last_wins": rows[lengths[-1]]["successes"]}
+    if most is not None:
+        out.update(own_p_min=tests[most], own_p_T=most, own_p_wins=rows[most]["successes"],
+                   own_p_runs=rows[most]["runs"], own_p_ref_wins=ref[most]["successes"],
+                   own_p_ref_runs=ref[most]["runs"])
+    return out
+
+
+def other_recipes() -> dict:
+    """How far the same RNN reaches when trained otherwise: the longest length at which any run
+    succeeds with the gradient clipped at 5 and at 1 (the shipped clipping sweeps, plain SGD), and
+    under Adam with clipping and a longer budget (the gating experiment's clipped RNN, H = 10)."""
+    from . import contest
+    from .results import load_results, reference_results
+
+    out = {}
+    for level in ("5", "1"):
+        rows = [r for r in reference_results(f"reference-clip{level}").summary() if r["successes"]]
+        out[f"clip{level}_far_T"], out[f"clip{level}_far_wins"] = rows[-1]["length"], rows[-1]["successes"]
+        out[f"clip{level}_far_runs"] = rows[-1]["runs"]
+    gated = load_results(contest.shipped_folder() / f"{contest.sweep_name(('rnnclip', 'adam'))}.json")
+    row = max((r for r in gated.summary() if r["successes"]), key=lambda r: r["length"])
+    out.update(adam_far_T=row["length"], adam_far_wins=row["successes"], adam_far_runs=row["runs"],
+               adam_steps=gated.settings.steps,
+               adam_steps_text=f"{gated.settings.steps:,}".replace(",", " "), adam_batch=gated.settings.batch,
+               adam_clip=gated.settings.clip, adam_hidden=gated.settings.hidden)
+    return out

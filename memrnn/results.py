@@ -93,24 +93,29 @@ class SweepResult:
 
     def summary(self) -> list[dict]:
         """Per length: runs, successes, success rate with its 95 % Wilson interval,
-        diverged runs, and the median, quartiles and range of the evaluation MSE
-        (diverged runs count as failures and are left out of the MSE statistics)."""
+        diverged runs, the median, quartiles and range of the evaluation MSE
+        (diverged runs count as failures and are left out of the MSE statistics),
+        and ``median_bits``, the median over all runs of each run's bits
+        remembered (``run_bits``; a diverged run counts as 0 bits). With an even
+        number of runs that is not the bits of the median MSE: the median
+        averages the two middle runs in bits, not in MSE."""
         rows = []
         for length, runs in sorted(self.by_length().items()):
             mses = np.array([r["eval_mse"] for r in runs if not r["diverged"]], dtype=float)
             n, wins = len(runs), sum(r["success"] for r in runs)
             lo, hi = wilson_interval(wins, n)
+            bits = [0.0 if r["diverged"] else run_bits(r) for r in runs]
             row = {"length": length, "runs": n, "successes": wins, "success_rate": wins / n,
                    "rate_low": lo, "rate_high": hi,
-                   "diverged": sum(r["diverged"] for r in runs)}
+                   "diverged": sum(r["diverged"] for r in runs),
+                   "median_bits": float(np.median(bits))}
             if mses.size:
                 q25, med, q75 = np.percentile(mses, [25, 50, 75])
                 row.update(median_mse=float(med), q25_mse=float(q25), q75_mse=float(q75),
-                           min_mse=float(mses.min()), max_mse=float(mses.max()),
-                           median_bits=float(bits_remembered(med)))
+                           min_mse=float(mses.min()), max_mse=float(mses.max()))
             else:
                 row.update(median_mse=None, q25_mse=None, q75_mse=None, min_mse=None,
-                           max_mse=None, median_bits=0.0)
+                           max_mse=None)
             rows.append(row)
         return rows
 
@@ -364,18 +369,20 @@ def cliff_timing(result: SweepResult) -> dict:
             "p": float(min(1.0, dist[hits:].sum())), "position": position}
 
 
-def threshold_sensitivity(result: SweepResult, bits=None) -> list[dict]:
+def threshold_sensitivity(result: SweepResult, bits=None, n_boot=2000, seed=0) -> list[dict]:
     """The chapter's verdicts at other success thresholds.
 
     Returns, for each threshold in ``bits`` (default 0.5 to 2 bits in steps
     of 0.125), the ``reach`` (largest reliably solved length, or None), the
     80 % ``crossing`` with its interval, and the set of ``reliable`` lengths.
+    The bootstrap defaults are those of ``SweepResult.crossing``, so at the
+    sweep's own threshold the interval is the one ``crossing()`` gives.
     """
     bits = np.arange(0.5, 2.0001, 0.125) if bits is None else np.asarray(bits, dtype=float)
     rows = []
     for b in bits:
         judged = result.rejudged(threshold_bits=float(b))
-        cross = judged.crossing(n_boot=400)
+        cross = judged.crossing(n_boot=n_boot, seed=seed)
         rows.append({"bits": float(b), "reach": judged.largest_reliable_length(),
                      "crossing": cross["estimate"], "low": cross["low"], "high": cross["high"],
                      "reliable": [row["length"] for row in judged.summary()

@@ -145,6 +145,26 @@ def test_summary_and_reliable_length(serial):
     assert table.count("\n") == 4 and "| 2 | 2 |" in table
 
 
+def test_median_bits_is_the_median_of_each_runs_bits_with_a_diverged_run_at_zero():
+    """Chapters 5, 6 and 8 read "median bits" the same way: the median over runs of each run's
+    bits, not the bits of the median MSE (which differ when the two middle runs are averaged)."""
+    from memrnn.information import bits_remembered
+
+    def fake(repeat, mse):
+        return {"length": 5, "repeat": repeat, "eval_mse": mse, "diverged": mse is None}
+    mses = [1 / 12, 1 / 48, 0.3, 0.001]
+    res = SweepResult(SMOKE.replace(lengths=(5,), repeats=4), [fake(r, m) for r, m in enumerate(mses)])
+    row = res.summary()[0]
+    per_run = np.median([bits_remembered(m) for m in mses])           # (1 + 2) / 2 = 1.5 bits
+    assert row["median_bits"] == pytest.approx(per_run) == pytest.approx(1.5)
+    assert row["median_bits"] != pytest.approx(float(bits_remembered(np.median(mses))))
+    # a diverged run counts as 0 bits, and still counts in the median
+    res = SweepResult(SMOKE.replace(lengths=(5,), repeats=3), [fake(0, None), fake(1, 0.3), fake(2, 1 / 48)])
+    assert res.summary()[0]["median_bits"] == pytest.approx(float(bits_remembered(0.3)))
+    res = SweepResult(SMOKE.replace(lengths=(5,), repeats=1), [fake(0, None)])
+    assert res.summary()[0]["median_bits"] == 0.0 and res.summary()[0]["median_mse"] is None
+
+
 def test_largest_reliable_length_needs_every_shorter_length():
     def fake(length, repeat, mse):
         return {"length": length, "repeat": repeat, "eval_mse": mse, "diverged": False}

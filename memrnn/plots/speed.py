@@ -13,7 +13,7 @@ import numpy as np
 
 from ._style import PALETTE, SERIES, get_axes
 
-__all__ = ["plot_ablation", "plot_kernel_times", "at_length", "cpu_ms"]
+__all__ = ["plot_ablation", "plot_kernel_times", "at_length", "cpu_ms", "cpu_name", "headline"]
 
 
 def load_speed_results() -> dict:
@@ -61,6 +61,23 @@ def step_table(data, columns, mode="isolated") -> str:
                  f" ({ref / cpu_ms(data, T, name, mode):.2f}×)") for _, name in columns]
         lines.append(f"| {T} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def cpu_name(data) -> str:
+    """The CPU a result was measured on, as its ``machine`` record names it, without the
+    trademark signs ("Intel(R) Xeon(R) Processor" reads "Intel Xeon")."""
+    name = data["machine"]["cpu"]
+    for mark in ("(R)", "(TM)", "(tm)"):
+        name = name.replace(mark, "")
+    return " ".join(name.removesuffix(" Processor").split())
+
+
+def headline(data, T=50, mode="isolated") -> tuple[float, float]:
+    """``FastRNN`` in float64 against the plain RNN at length ``T``: the speed-up in CPU time,
+    and the load average it was measured at (the mean of before and after the timed rounds)."""
+    entry = at_length(data, T)[mode]
+    load = (entry["loadavg_before"][0] + entry["loadavg_after"][0]) / 2
+    return cpu_ms(data, T, "plain f64", mode) / cpu_ms(data, T, "fast f64 np.tanh", mode), load
 
 
 TWINS = {"plain_twin": "plain", "fast_twin": "tanh_by_cpu"}
