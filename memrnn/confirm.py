@@ -694,6 +694,9 @@ def numbers(data: dict) -> dict:
     ``conf_verdict``, ``conf_text`` (Markdown); ``conf_explore_table``,
     ``conf_bits_table``, ``conf_chrono_table`` (Markdown) and
     ``conf_budget_counts`` (the counts at 1 bit after each budget, in words);
+    ``conf_early_budgets`` (the budgets before the primary's, in words),
+    ``conf_early_last`` (the last of them), ``conf_early_max`` (the most
+    runs either arm solves at 1 bit after them) and ``conf_last_budget``;
     ``conf_chrono_wins`` (chrono as run, "k of n") and per other arm B of
     part B ``conf_chrono_B_wins``, ``_only_a``, ``_only_b``, ``_p``,
     ``_ci`` (points) and, for the three of Holm's family, ``_p_holm`` and
@@ -733,6 +736,10 @@ def numbers(data: dict) -> dict:
     out["conf_budget_counts"] = contest._words(
         f"{r['wins_a']} against {r['wins_b']} after {_spaced(r['budget'])}"
         for r in rows if r["threshold"] == PRIMARY_BITS)
+    early = [r for r in rows if r["threshold"] == PRIMARY_BITS and r["budget"] < PRIMARY_BUDGET]
+    out.update(conf_early_budgets=contest._words(_spaced(r["budget"]) for r in early),
+               conf_early_max=max(max(r["wins_a"], r["wins_b"]) for r in early),
+               conf_early_last=_spaced(early[-1]["budget"]), conf_last_budget=_spaced(max(BUDGETS)))
     chrono = chrono_rows(data)
     out["conf_chrono_table"] = chrono_markdown(chrono)
     out["conf_chrono_wins"] = f"{chrono[0]['wins_a']} of {chrono[0]['n']}"

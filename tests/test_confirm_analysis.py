@@ -459,6 +459,9 @@ def test_numbers_for_the_chapter(experiment):
     assert out["conf_verdict"] == "not shown" and out["conf_p"] == pytest.approx(18 / 256)
     assert out["conf_budget_counts"] == ("5 against 5 after 5 000, 6 against 5 after 10 000, 6 against 12 "
                                          "after 20 000 and 6 against 11 after 40 000")
+    assert (out["conf_early_budgets"], out["conf_early_last"], out["conf_last_budget"]) == (
+        "5 000 and 10 000", "10 000", "40 000")
+    assert out["conf_early_max"] == 6                       # the LSTM after 10 000
     assert out["conf_cpu_total"] == pytest.approx(C.cpu_hours(experiment)["total"])
     assert out["conf_power_45"] == pytest.approx(78, abs=2)
     assert out["conf_power_40"] == pytest.approx(63, abs=2)
