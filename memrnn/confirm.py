@@ -655,6 +655,23 @@ def cpu_hours(data: dict) -> dict:
     return out
 
 
+def _lead_words(rows: list[dict]) -> dict:
+    """Where in ``exploratory``'s rows the LSTM has more seeds to itself, in words, and its widest lead."""
+    leads = [r for r in rows if r["only_a"] > r["only_b"]]
+    if not leads:
+        return {"conf_lstm_leads": "at no budget or threshold", "conf_lstm_lead_best": "none"}
+    where = []
+    for k in dict.fromkeys(r["budget"] for r in leads):
+        where.append(f"after {_spaced(k)} updates at "
+                     + contest._words(f"{r['threshold']:g}" for r in leads if r["budget"] == k) + " bits")
+    best = max(leads, key=lambda r: (r["only_a"] - r["only_b"], -r["p"]))
+    seeds = f"{best['only_a']} seed{'' if best['only_a'] == 1 else 's'}"
+    return {"conf_lstm_leads": "; ".join(where),
+            "conf_lstm_lead_best": (f"{seeds} to {best['only_b']} at {best['threshold']:g} bits after "
+                                    f"{_spaced(best['budget'])} updates "
+                                    f"(exact $p$ {contest._p_is(best['p'])})")}
+
+
 def _design_numbers(data: dict) -> dict:
     """The plan's settings and what the grids decided by, for ``numbers``."""
     out = {"conf_batch": arm_settings("lstm", 1e-3, stage="primary").batch,
@@ -697,6 +714,9 @@ def numbers(data: dict) -> dict:
     ``conf_early_budgets`` (the budgets before the primary's, in words),
     ``conf_early_last`` (the last of them), ``conf_early_max`` (the most
     runs either arm solves at 1 bit after them) and ``conf_last_budget``;
+    ``conf_lstm_leads`` (the budgets and thresholds where the LSTM has more
+    seeds to itself, in words) and ``conf_lstm_lead_best`` (its widest such
+    lead); ``conf_p_text`` (the primary's "p = ..." or "p < 0.001");
     ``conf_chrono_wins`` (chrono as run, "k of n") and per other arm B of
     part B ``conf_chrono_B_wins``, ``_only_a``, ``_only_b``, ``_p``,
     ``_ci`` (points) and, for the three of Holm's family, ``_p_holm`` and
@@ -740,6 +760,8 @@ def numbers(data: dict) -> dict:
     out.update(conf_early_budgets=contest._words(_spaced(r["budget"]) for r in early),
                conf_early_max=max(max(r["wins_a"], r["wins_b"]) for r in early),
                conf_early_last=_spaced(early[-1]["budget"]), conf_last_budget=_spaced(max(BUDGETS)))
+    out.update(_lead_words(rows))
+    out["conf_p_text"] = f"p {contest._p_is(prim['p'])}"
     chrono = chrono_rows(data)
     out["conf_chrono_table"] = chrono_markdown(chrono)
     out["conf_chrono_wins"] = f"{chrono[0]['wins_a']} of {chrono[0]['n']}"

@@ -263,6 +263,12 @@ def _fmt_p(p: float) -> str:
     return f"{p:.2g}" if p >= 0.001 else "< 0.001"
 
 
+def _p_is(p: float) -> str:
+    """``= 0.07`` or ``< 0.001``: what follows "p" in a sentence."""
+    text = _fmt_p(p)
+    return text if text.startswith("<") else f"= {text}"
+
+
 def grid_table(grid: dict) -> str:
     """Markdown: per arm and rate, the selection runs' mean bits and how many solved; the chosen rate bold."""
     rates = chosen_rates(grid)
@@ -713,7 +719,7 @@ def describe(row: dict, name_a: str, name_b: str, alpha: float = 0.05) -> str:
     a, b = f"{name_a[:1].upper()}{name_a[1:]}", name_b
     text = (f"{a} solves {row['wins_a']} of the {n} seeds and {b}, {row['wins_b']}; "
             f"on {row['only_a']} seed{'' if row['only_a'] == 1 else 's'} only {name_a} succeeds, "
-            f"on {row['only_b']} only {name_b} ({test}, ${pname} = {_fmt_p(p)}$). ")
+            f"on {row['only_b']} only {name_b} ({test}, ${pname} {_p_is(p)}$). ")
     interval = (f"the 95 % interval for the difference in the share solved, {name_a} minus "
                 f"{name_b}, runs from {lo:+.0f} to {hi:+.0f} points")
     if p < alpha and row["only_a"] != row["only_b"]:

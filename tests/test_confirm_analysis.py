@@ -462,6 +462,11 @@ def test_numbers_for_the_chapter(experiment):
     assert (out["conf_early_budgets"], out["conf_early_last"], out["conf_last_budget"]) == (
         "5 000 and 10 000", "10 000", "40 000")
     assert out["conf_early_max"] == 6                       # the LSTM after 10 000
+    # The one seed only the LSTM solves is its own at 10 000 updates above half a bit; at half a bit
+    # the RNN's near misses (0.6 to 0.72 bits) count, and the RNN leads.
+    assert out["conf_lstm_leads"] == "after 10 000 updates at 0.75, 1, 1.5 and 2 bits"
+    assert out["conf_lstm_lead_best"] == "1 seed to 0 at 0.75 bits after 10 000 updates (exact $p$ = 1)"
+    assert out["conf_p_text"] == "p = 0.07"
     assert out["conf_cpu_total"] == pytest.approx(C.cpu_hours(experiment)["total"])
     assert out["conf_power_45"] == pytest.approx(78, abs=2)
     assert out["conf_power_40"] == pytest.approx(63, abs=2)

@@ -277,6 +277,14 @@ def test_describe_judges_an_exploratory_row_by_its_holm_adjusted_p():
     assert contest.planned_p({"family": "primary", "p": 0.07, "p_holm": 0.07})[0] == 0.07
 
 
+def test_describe_writes_a_small_p_as_below_a_bound():
+    row = {"n": 40, "wins_a": 5, "wins_b": 24, "only_a": 2, "only_b": 21, "p": 6.6e-5, "low": -0.63,
+           "high": -0.27}
+    text = contest.describe(row, "the LSTM", "the RNN")
+    assert "(exact McNemar, $p < 0.001$)" in text and "= <" not in text
+    assert "(exact McNemar, $p = 0.0012$)" in contest.describe(dict(row, p=0.0012), "the LSTM", "the RNN")
+
+
 def test_describe_on_the_shipped_contest_says_beats_only_where_the_planned_test_rejects():
     final = contest.load_experiment()["final"]
     if not final:
