@@ -76,3 +76,11 @@ def test_the_difference_opens_after_ten_thousand_updates(complete):
     for t in C.THRESHOLDS:
         assert lead(max(C.BUDGETS), t) >= lead(C.PRIMARY_BUDGET, t) > 0, t
     assert all(lead(k, min(C.THRESHOLDS)) > 0 for k in C.BUDGETS)
+
+
+def test_where_the_lstm_leads_no_test_rejects(complete):
+    # "The LSTM has more seeds to itself only after 5 000 updates at ..., and in none of those
+    # cells does the test reject, even before any adjustment."
+    leads = [r for r in C.exploratory(complete) if r["only_a"] > r["only_b"]]
+    assert leads and all(r["p"] >= C.ALPHA for r in leads)
+    assert {r["budget"] for r in leads} == {min(C.BUDGETS)}
