@@ -83,3 +83,22 @@ def test_where_the_lstm_leads_no_test_rejects(complete):
     # cells does the test reject, even before any adjustment."
     leads = [r for r in C.exploratory(complete) if r["only_a"] > r["only_b"]]
     assert leads and all(r["p"] >= C.ALPHA for r in leads)
+
+
+def test_the_fresh_seeds_are_new():
+    # "A second experiment repairs the design on fresh seeds, base seed 3, which no other shipped
+    # sweep uses"
+    import json
+    from pathlib import Path
+
+    base = C.PRIMARY_FRESH["seed"]
+    results = Path(C.__file__).parent / "results"
+    users = []
+    for path in sorted(results.rglob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        seed = data.get("settings", {}).get("seed") if isinstance(data, dict) else None
+        if seed == base and not path.name.startswith("confirm-"):
+            users.append(path.name)
+    assert not users
+    assert C.arm_settings("lstm", 1e-3, stage="primary").seed == base
+    assert base not in {C.PRIMARY_SELECTION["seed"], C.arm_settings("chrono", 1e-2, stage="chrono").seed}
