@@ -675,6 +675,7 @@ def _lead_words(rows: list[dict]) -> dict:
 def _design_numbers(data: dict) -> dict:
     """The plan's settings and what the grids decided by, for ``numbers``."""
     out = {"conf_batch": arm_settings("lstm", 1e-3, stage="primary").batch,
+           "conf_fresh_seed": PRIMARY_FRESH["seed"],
            "conf_grid_rates": contest._words(f"{lr:g}" for lr in PRIMARY_GRID),
            "conf_chrono_rates": contest._words(f"{lr:g}" for lr in CHRONO_GRID),
            "conf_fixed_max": math.log(S.GRID_LENGTH - 1), "conf_fixed_mean": chrono_mean_bias(S.GRID_LENGTH),
@@ -722,7 +723,7 @@ def numbers(data: dict) -> dict:
     ``_ci`` (points) and, for the three of Holm's family, ``_p_holm`` and
     ``_text`` (``contest.describe``, bound to Holm's p);
     per arm ``conf_choice_ARM`` (``choice_words``); the design's
-    ``conf_batch``, ``conf_grid_rates``, ``conf_chrono_rates``,
+    ``conf_batch``, ``conf_fresh_seed`` (the base seed of the fresh runs), ``conf_grid_rates``, ``conf_chrono_rates``,
     ``conf_fixed_max`` and ``conf_fixed_mean`` (chrono's largest and mean
     bias drawn for T = 50), ``conf_log_bias``, ``conf_mean_bias``;
     ``conf_lstm_tie_seeds`` (whether the primary LSTM's tied rates were

@@ -517,6 +517,7 @@ def test_numbers_name_each_chrono_comparison_bound_to_holm(experiment):
 def test_numbers_give_the_design_and_what_decided_the_rates(experiment):
     out = C.numbers(experiment)
     assert (out["conf_batch"], out["conf_grid_rates"]) == (256, "0.0003, 0.001, 0.003, 0.01 and 0.03")
+    assert out["conf_fresh_seed"] == 3
     assert out["conf_chrono_rates"] == "0.001, 0.003, 0.01 and 0.03"
     assert out["conf_fixed_max"] == pytest.approx(math.log(49))
     assert out["conf_fixed_mean"] == pytest.approx(np.mean(np.log(np.linspace(1, 49, 2_000_001))), abs=1e-6)
