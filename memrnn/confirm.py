@@ -723,7 +723,8 @@ def numbers(data: dict) -> dict:
     ``_ci`` (points) and, for the three of Holm's family, ``_p_holm`` and
     ``_text`` (``contest.describe``, bound to Holm's p);
     per arm ``conf_choice_ARM`` (``choice_words``); the design's
-    ``conf_batch``, ``conf_fresh_seed`` (the base seed of the fresh runs), ``conf_grid_rates``, ``conf_chrono_rates``,
+    ``conf_batch``, ``conf_fresh_seed`` (the base seed of the fresh runs),
+    ``conf_grid_rates``, ``conf_chrono_rates``,
     ``conf_fixed_max`` and ``conf_fixed_mean`` (chrono's largest and mean
     bias drawn for T = 50), ``conf_log_bias``, ``conf_mean_bias``;
     ``conf_lstm_tie_seeds`` (whether the primary LSTM's tied rates were
